@@ -1,0 +1,9 @@
+import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
+
+// Unverified community package: it needs @azure/msal-node and node-forge at run time (see README,
+// "Runtime dependencies"), so the cloud-only rules and the no-runtime-dependencies rule are off.
+export default [
+	{ ignores: ['dist/**', 'coverage/**', '.cache/**', 'test/.generated/**', '**/*.js', '**/*.mjs'] },
+	...configWithoutCloudSupport,
+	{ files: ['package.json'], rules: { '@n8n/community-nodes/no-runtime-dependencies': 'off' } },
+];
