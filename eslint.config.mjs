@@ -6,4 +6,10 @@ export default [
 	{ ignores: ['dist/**', 'coverage/**', '.cache/**', 'test/.generated/**', '**/*.js', '**/*.mjs'] },
 	...configWithoutCloudSupport,
 	{ files: ['package.json'], rules: { '@n8n/community-nodes/no-runtime-dependencies': 'off' } },
+	{
+		// lib/ is plain library code with precise error classes (CertificateInputError, TokenRequestError…);
+		// the node layer turns them into NodeApiError / NodeOperationError, where this rule belongs.
+		files: ['lib/**/*.ts'],
+		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
+	},
 ];

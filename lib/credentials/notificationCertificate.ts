@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+
+import { BoundedCache } from '../boundedCache';
+import { loadCertificateMaterial, type CertificateMaterial } from '../certificates/certificateMaterial';
+import { checkCertificateUsable } from '../certificates/checkCertificateUsable';
+import { CertificateInputError } from '../certificates/errors';
+import { DecryptionKeyRing } from '../crypto/decryptionKeyRing';
+import { fieldName, readCertificateInput } from './certificateInputFields';
+
+export const MAX_CERTIFICATE_ID_LENGTH = 128;
+
+/** What the trigger needs from the notification encryption certificate credential. */
+export interface NotificationCertificate {
+	/** Sent to Graph as encryptionCertificateId; Graph echoes it on each notification. */
+	certificateId: string;
+	/** Base64 DER public certificate, sent to Graph as encryptionCertificate. */
+	encryptionCertificate: string;
+	thumbprintSha1: string;
+	notAfter: Date;
+	keyBits: number;
+	/** Keys of the current and, while rotating, the previous certificate. */
+	keyRing: DecryptionKeyRing;
+}
+
+export function defaultCertificateId(material: CertificateMaterial): string {
+	return `sha256-${material.thumbprintSha256.toLowerCase()}`;
+}
+
+function readCertificateId(
+	data: ICredentialDataDecryptedObject,
+	prefix: string,
+	material: CertificateMaterial,
+): string {
+	const raw = data[fieldName(prefix, 'certificateId')];
+	const id = typeof raw === 'string' ? raw.trim() : '';
+	if (!id) return defaultCertificateId(material);
+	if (id.length > MAX_CERTIFICATE_ID_LENGTH || !/^[\x21-\x7e]+$/.test(id)) {
+		throw new CertificateInputError(
+			`The certificate ID must be 1 to ${MAX_CERTIFICATE_ID_LENGTH} printable characters without spaces; leave it empty to derive it from the thumbprint`,
+		);
+	}
+	return id;
+}
+
+function buildNotificationCertificate(data: ICredentialDataDecryptedObject): NotificationCertificate {
+	const current = loadCertificateMaterial(readCertificateInput(data));
+	checkCertificateUsable(current, 'notification encryption');
+	const certificateId = readCertificateId(data, '', current);
+	const keys = [{ certificateId, privateKey: current.privateKey }];
+
+	if (data.keepPreviousCertificate === true) {
+		// The previous certificate only decrypts what is still in flight: it may be close to expiry.
+		const previous = loadCertificateMaterial(readCertificateInput(data, 'previous'));
+		const previousId = readCertificateId(data, 'previous', previous);
+		if (previousId === certificateId) {
+			throw new CertificateInputError(
+				'The previous certificate has the same ID as the current one; give each certificate its own ID',
+			);
+		}
+		keys.push({ certificateId: previousId, privateKey: previous.privateKey });
+	}
+
+	return {
+		certificateId,
+		encryptionCertificate: current.certificateDerBase64,
+		thumbprintSha1: current.thumbprintSha1,
+		notAfter: new Date(current.certificate.validTo),
+		keyBits: current.privateKey.asymmetricKeyDetails?.modulusLength ?? 0,
+		keyRing: new DecryptionKeyRing(keys),
+	};
+}
+
+/** Parsed once per credential content: webhook calls reuse the KeyObjects instead of re-reading PEM or PFX. */
+const parsed = new BoundedCache<string, NotificationCertificate>(32);
+
+export function readNotificationCertificate(data: ICredentialDataDecryptedObject): NotificationCertificate {
+	const key = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+	return parsed.getOrCreate(key, () => buildNotificationCertificate(data));
+}
