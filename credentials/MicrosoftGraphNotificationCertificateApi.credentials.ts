@@ -2,7 +2,7 @@ import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 
 import { certificateInputProperties } from '../lib/credentials/certificateInputFields';
 
-const whenKeepingPrevious = { show: { keepPreviousCertificate: [true] } };
+const whenKeepingPrevious = { show: { keepPrevious: [true] } };
 
 /**
  * The certificate Graph encrypts call notifications with. Graph gets the public part; the private
@@ -38,7 +38,7 @@ export class MicrosoftGraphNotificationCertificateApi implements ICredentialType
 		},
 		{
 			displayName: 'Keep Previous Certificate',
-			name: 'keepPreviousCertificate',
+			name: 'keepPrevious',
 			type: 'boolean',
 			default: false,
 			description:

@@ -3,7 +3,11 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 
 import { BoundedCache } from '../boundedCache';
 import { loadCertificateMaterial, type CertificateMaterial } from '../certificates/certificateMaterial';
-import { checkCertificateUsable } from '../certificates/checkCertificateUsable';
+import {
+	checkRsaKeySize,
+	checkValidityPeriod,
+	validityPeriodOf,
+} from '../certificates/checkCertificateUsable';
 import type { AppCredential } from './appCredential';
 import { buildMsalConfiguration, graphScope } from './msalConfiguration';
 import { describeTokenError } from './tokenRequestError';
@@ -31,7 +35,8 @@ function createClient(credential: AppCredential): ConfidentialClientApplication 
 	let certificate: CertificateMaterial | undefined;
 	if (credential.auth.type === 'clientCertificate') {
 		certificate = loadCertificateMaterial(credential.auth.certificate);
-		checkCertificateUsable(certificate, 'client');
+		checkRsaKeySize(certificate, 'client');
+		checkValidityPeriod(validityPeriodOf(certificate), 'client');
 	}
 	return new ConfidentialClientApplication(buildMsalConfiguration(credential, certificate));
 }

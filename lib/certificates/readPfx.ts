@@ -19,24 +19,43 @@ function decodeBase64Pfx(pfxBase64: string): Buffer {
 }
 
 /**
+ * "No password" means different things to different tools: an empty password, or none at all
+ * (forge and some exports). OpenSSL accepts either, so do we.
+ */
+function openPfx(asn1: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx {
+	const candidates: Array<string | null> = password ? [password] : ['', null];
+	let wrongPassword = false;
+	for (const candidate of candidates) {
+		try {
+			return forge.pkcs12.pkcs12FromAsn1(asn1, false, candidate as string);
+		} catch (error) {
+			const text = error instanceof Error ? error.message : '';
+			wrongPassword ||= /MAC could not be verified|Invalid password/i.test(text);
+		}
+	}
+	if (wrongPassword) {
+		throw new CertificateInputError(
+			password ? 'The PFX password is wrong' : 'The PFX is protected by a password: enter it',
+		);
+	}
+	throw new CertificateInputError(
+		'The PFX could not be read: it is not a PKCS#12 file, or it uses a key type other than RSA',
+	);
+}
+
+/**
  * Node cannot read PKCS#12, so node-forge opens the PFX (modern AES/PBKDF2 and the legacy RC2/3DES
  * files that Windows exports) and hands back PEM for Node's crypto to use from then on.
  */
 export function readPfx(pfxBase64: string, password = ''): PfxContents {
 	const der = decodeBase64Pfx(pfxBase64);
-	let p12: forge.pkcs12.Pkcs12Pfx;
+	let asn1: forge.asn1.Asn1;
 	try {
-		const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-		p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
-	} catch (error) {
-		const text = error instanceof Error ? error.message : '';
-		if (/MAC could not be verified|Invalid password/i.test(text)) {
-			throw new CertificateInputError('The PFX password is wrong');
-		}
-		throw new CertificateInputError(
-			'The PFX could not be read: it is not a PKCS#12 file, or it uses a key type other than RSA',
-		);
+		asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
+	} catch {
+		throw new CertificateInputError('The PFX could not be read: it is not a PKCS#12 file');
 	}
+	const p12 = openPfx(asn1, password);
 
 	const oids = forge.pki.oids;
 	const keyBags = [

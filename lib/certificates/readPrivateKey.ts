@@ -14,7 +14,8 @@ export function readPrivateKey(pem: string, passphrase?: string): KeyObject {
 			'The private key is not in PEM format: it should start with "-----BEGIN PRIVATE KEY-----" (or RSA / ENCRYPTED PRIVATE KEY)',
 		);
 	}
-	const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+	// Encrypted PKCS#8, or legacy PKCS#1 with a "Proc-Type: 4,ENCRYPTED" header.
+	const encrypted = text.includes('ENCRYPTED');
 	if (encrypted && !passphrase) {
 		throw new CertificateInputError('The private key is encrypted: enter its passphrase');
 	}

@@ -3,7 +3,12 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import { BoundedCache } from '../boundedCache';
 import { loadCertificateMaterial, type CertificateMaterial } from '../certificates/certificateMaterial';
-import { checkCertificateUsable } from '../certificates/checkCertificateUsable';
+import {
+	checkRsaKeySize,
+	rsaKeyBits,
+	validityPeriodOf,
+	type ValidityPeriod,
+} from '../certificates/checkCertificateUsable';
 import { CertificateInputError } from '../certificates/errors';
 import { DecryptionKeyRing } from '../crypto/decryptionKeyRing';
 import { fieldName, readCertificateInput } from './certificateInputFields';
@@ -17,7 +22,8 @@ export interface NotificationCertificate {
 	/** Base64 DER public certificate, sent to Graph as encryptionCertificate. */
 	encryptionCertificate: string;
 	thumbprintSha1: string;
-	notAfter: Date;
+	/** Checked before the certificate is handed to Graph, not before decrypting. */
+	validity: ValidityPeriod;
 	keyBits: number;
 	/** Keys of the current and, while rotating, the previous certificate. */
 	keyRing: DecryptionKeyRing;
@@ -45,13 +51,14 @@ function readCertificateId(
 
 function buildNotificationCertificate(data: ICredentialDataDecryptedObject): NotificationCertificate {
 	const current = loadCertificateMaterial(readCertificateInput(data));
-	checkCertificateUsable(current, 'notification encryption');
+	checkRsaKeySize(current, 'notification encryption');
 	const certificateId = readCertificateId(data, '', current);
 	const keys = [{ certificateId, privateKey: current.privateKey }];
 
-	if (data.keepPreviousCertificate === true) {
-		// The previous certificate only decrypts what is still in flight: it may be close to expiry.
+	if (data.keepPrevious === true) {
+		// The previous certificate only decrypts what is still in flight: its validity does not matter.
 		const previous = loadCertificateMaterial(readCertificateInput(data, 'previous'));
+		checkRsaKeySize(previous, 'previous notification encryption');
 		const previousId = readCertificateId(data, 'previous', previous);
 		if (previousId === certificateId) {
 			throw new CertificateInputError(
@@ -65,8 +72,8 @@ function buildNotificationCertificate(data: ICredentialDataDecryptedObject): Not
 		certificateId,
 		encryptionCertificate: current.certificateDerBase64,
 		thumbprintSha1: current.thumbprintSha1,
-		notAfter: new Date(current.certificate.validTo),
-		keyBits: current.privateKey.asymmetricKeyDetails?.modulusLength ?? 0,
+		validity: validityPeriodOf(current),
+		keyBits: rsaKeyBits(current),
 		keyRing: new DecryptionKeyRing(keys),
 	};
 }

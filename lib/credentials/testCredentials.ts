@@ -2,6 +2,7 @@ import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from '
 
 import { readAppCredential } from '../auth/appCredential';
 import { requestFreshGraphToken } from '../auth/graphTokenProvider';
+import { checkValidityPeriod } from '../certificates/checkCertificateUsable';
 import { readNotificationCertificate } from './notificationCertificate';
 
 function failure(error: unknown): INodeCredentialTestResult {
@@ -29,9 +30,10 @@ export async function testNotificationCertificate(
 ): Promise<INodeCredentialTestResult> {
 	try {
 		const certificate = readNotificationCertificate(data);
+		checkValidityPeriod(certificate.validity, 'notification encryption');
 		return {
 			status: 'OK',
-			message: `RSA ${certificate.keyBits}-bit certificate ${certificate.thumbprintSha1}, valid until ${certificate.notAfter.toISOString().slice(0, 10)}, ID "${certificate.certificateId}"`,
+			message: `RSA ${certificate.keyBits}-bit certificate ${certificate.thumbprintSha1}, valid until ${certificate.validity.validTo.toISOString().slice(0, 10)}, ID "${certificate.certificateId}"`,
 		};
 	} catch (error) {
 		return failure(error);
