@@ -1,0 +1,260 @@
+import { AccessTokenAuthority } from './accessTokens';
+import { buildCallEvent, type CallEventOptions } from './callEvents';
+import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type DeliveryAttempt, type DeliveryResult } from './delivery';
+import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
+import { encryptForSubscription, type EncryptedContent } from './encryption';
+import { FaultInjector, type ActiveFault, type FaultSpec } from './faults';
+import { createGraphHandler } from './graphServer';
+import { createLoginHandler, openIdConfiguration } from './loginServer';
+import {
+	lifecycleNotificationFor,
+	notificationFor,
+	signValidationToken,
+	type ChangeNotificationItem,
+	type LifecycleEvent,
+	type LifecycleNotificationItem,
+	type NotificationItem,
+} from './notifications';
+import { RequestLog, type LoggedRequest, type RequestFilter } from './requestLog';
+import { createSigningKey, toJwk, type Jwk, type SigningKey } from './signingKeys';
+import { SubscriptionStore, type StoredSubscription, type SubscriptionLike } from './subscriptionStore';
+import { ensureTestCa, issueServerCertificate } from './testCa';
+import { listenTls, type TlsListener } from './tlsServer';
+import type { HandshakeRecord } from './validationHandshake';
+
+export type { CallEventOptions } from './callEvents';
+export type { DeliveryAttempt, DeliveryResult, DeliverOptions, BatchOptions } from './delivery';
+export type { AppRegistration, AppRegistrationInput, DirectoryUser } from './directory';
+export type { EncryptedContent } from './encryption';
+export type { FaultSpec } from './faults';
+export type { ChangeNotificationItem, LifecycleEvent, LifecycleNotificationItem, NotificationItem } from './notifications';
+export type { LoggedRequest, RequestFilter } from './requestLog';
+export type { StoredSubscription, SubscriptionLike } from './subscriptionStore';
+export type { HandshakeRecord } from './validationHandshake';
+export { GRAPH_CHANGE_TRACKING_APP_ID } from './ids';
+export { CALL_EVENT_TYPES } from './callEvents';
+export { HANDSHAKE_MESSAGES } from './validationHandshake';
+
+/**
+ * A local Microsoft login (Entra v2 token endpoint) + Microsoft Graph (users, subscriptions) over real
+ * HTTPS, plus Graph's sending side (rich/lifecycle notifications, validation tokens, delivery with retries).
+ * See test/simulator/README.md for usage.
+ */
+export interface GraphSimulatorOptions {
+	/** Max subscription lifetime (callConversations: one day). */
+	maxSubscriptionLifetimeMinutes?: number;
+	/** Expiries closer than this are raised to it, as Graph does (45). 0 disables. */
+	minSubscriptionLifetimeMinutes?: number;
+	/** How long a webhook gets to answer a validation request (Graph: 10 s). */
+	validationTimeoutMs?: number;
+	/** Page size of GET /subscriptions. */
+	pageSize?: number;
+	/** Simulated clock for subscription and secret expiry (tokens use the wall clock). */
+	now?: () => number;
+	/** Answer a duplicate create with 409 (default true). */
+	rejectDuplicates?: boolean;
+	/** Graph error code for a failed validation handshake (default 'InvalidRequest', as observed). */
+	validationErrorCode?: string;
+	/** Fail validation when the echo is not text/plain (default true). */
+	requireTextPlainValidation?: boolean;
+	/** Allow http:// notification URLs (default false; Graph requires https). */
+	allowHttpNotificationUrl?: boolean;
+	/** Refuse subscriptions without includeResourceData (default true: the call resources are rich-only). */
+	richNotificationsOnly?: boolean;
+	/** App roles, any one of which allows creating subscriptions (default ['CallEvents.Read.All']). */
+	subscriptionPermissions?: string[];
+	/** Where the test CA lives (default test/.generated). */
+	caDir?: string;
+}
+
+export interface GraphSimulator {
+	loginBaseUrl: string;
+	graphBaseUrl: string;
+	/** host:port of the login host, for MSAL's knownAuthorities. */
+	loginHost: string;
+	caCertPem: string;
+	caCertPath: string;
+
+	registerTenant(tenantId: string): void;
+	registerApp(input: AppRegistrationInput): AppRegistration;
+	setAppPermissions(tenantId: string, clientId: string, permissions: string[]): void;
+	addUser(user: DirectoryUser): DirectoryUser;
+	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
+	authorityFor(tenantId: string): string;
+	/** JSON string for MSAL's `authorityMetadata`, so it makes no discovery calls. */
+	authorityMetadataFor(tenantId: string): string;
+	tokenRequestCount(clientId: string): number;
+	/** Invalidate every access token issued so far to this client (Graph then answers 401). */
+	revokeTokens(clientId: string): void;
+
+	readonly requests: LoggedRequest[];
+	countRequests(filter?: RequestFilter): number;
+	findRequests(filter?: RequestFilter): LoggedRequest[];
+	clearRequests(): void;
+
+	injectFault(spec: FaultSpec): ActiveFault;
+	clearFaults(): void;
+
+	/** Live subscriptions (all apps) by default. */
+	subscriptions(options?: { includeInactive?: boolean }): StoredSubscription[];
+	getSubscription(id: string): StoredSubscription | undefined;
+	expireSubscription(id: string): StoredSubscription;
+	removeSubscription(id: string): StoredSubscription;
+	readonly handshakes: HandshakeRecord[];
+
+	buildCallEvent(subscription: Pick<SubscriptionLike, 'resource'>, options: CallEventOptions): Record<string, unknown>;
+	encryptForSubscription(subscription: SubscriptionLike, resource: Record<string, unknown> | string): EncryptedContent;
+	notificationFor(subscription: SubscriptionLike, resource: Record<string, unknown>, overrides?: Record<string, unknown>): ChangeNotificationItem;
+	lifecycleNotificationFor(subscription: SubscriptionLike, event: LifecycleEvent, overrides?: Record<string, unknown>): LifecycleNotificationItem;
+	validationTokenFor(appId: string, tenantId: string, overrides?: Record<string, unknown>, options?: { foreignKey?: boolean }): string;
+	/** The served JWKS ({ keys }). */
+	jwks(): { keys: Jwk[] };
+	deliver(url: string, body: unknown, options?: DeliverOptions): Promise<DeliveryResult>;
+	sendBatch(items: NotificationItem[], options?: BatchOptions): Promise<DeliveryResult[]>;
+	readonly deliveries: DeliveryAttempt[];
+
+	close(): Promise<void>;
+}
+
+export async function startGraphSimulator(options: GraphSimulatorOptions = {}): Promise<GraphSimulator> {
+	const now = options.now ?? Date.now;
+	const wallClock = Date.now;
+	const ca = ensureTestCa(options.caDir);
+	const serverCert = issueServerCertificate(ca, ['localhost', '127.0.0.1']);
+	const signingKey: SigningKey = createSigningKey();
+	// A key that is not in the JWKS: for tokens that must fail verification.
+	let foreignKey: SigningKey | undefined;
+
+	const log = new RequestLog();
+	const faults = new FaultInjector();
+	const directory = new Directory();
+	const store = new SubscriptionStore(now);
+	const handshakes: HandshakeRecord[] = [];
+	const tokenCounts = new Map<string, number>();
+	const deliverer = new Deliverer(ca.caCertPem);
+
+	let loginBaseUrl = '';
+	let graphBaseUrl = '';
+	const tokens = new AccessTokenAuthority(signingKey, '', wallClock);
+	const jwks = () => ({ keys: [{ ...toJwk(signingKey), issuer: `${loginBaseUrl}/{tenantid}/v2.0` }] });
+
+	const listeners: TlsListener[] = [];
+	try {
+		const login = await listenTls(
+			serverCert,
+			createLoginHandler({
+				directory,
+				tokens,
+				log,
+				faults,
+				jwks,
+				loginBaseUrl: () => loginBaseUrl,
+				graphBaseUrl: () => graphBaseUrl,
+				now,
+				wallClock,
+				countTokenRequest: (clientId) => tokenCounts.set(clientId, (tokenCounts.get(clientId) ?? 0) + 1),
+			}),
+		);
+		listeners.push(login);
+		loginBaseUrl = login.baseUrl;
+
+		const graph = await listenTls(
+			serverCert,
+			createGraphHandler({
+				log,
+				faults,
+				tokens,
+				directory,
+				subscriptions: {
+					store,
+					rules: {
+						now,
+						maxLifetimeMinutes: options.maxSubscriptionLifetimeMinutes ?? 1440,
+						minLifetimeMinutes: options.minSubscriptionLifetimeMinutes ?? 45,
+						lifecycleUrlRequiredAfterMinutes: 60,
+						allowHttpNotificationUrl: options.allowHttpNotificationUrl ?? false,
+						richNotificationsOnly: options.richNotificationsOnly ?? true,
+						findUser: (idOrUpn) => directory.findUser(idOrUpn),
+					},
+					handshake: {
+						caCertPem: ca.caCertPem,
+						timeoutMs: options.validationTimeoutMs ?? 10_000,
+						errorCode: options.validationErrorCode ?? 'InvalidRequest',
+						requireTextPlain: options.requireTextPlainValidation ?? true,
+					},
+					recordHandshake: (r) => handshakes.push(r),
+					findApp: (tenantId, clientId) => directory.findApp(tenantId, clientId),
+					graphBaseUrl: () => graphBaseUrl,
+					pageSize: options.pageSize ?? 100,
+					rejectDuplicates: options.rejectDuplicates ?? true,
+					subscriptionPermissions: options.subscriptionPermissions ?? ['CallEvents.Read.All'],
+					now,
+				},
+			}),
+		);
+		listeners.push(graph);
+		graphBaseUrl = graph.baseUrl;
+		tokens.setAudience(graphBaseUrl);
+	} catch (error) {
+		await Promise.all(listeners.map((l) => l.close()));
+		throw error;
+	}
+
+	const validationTokenFor: GraphSimulator['validationTokenFor'] = (appId, tenantId, overrides, opts) => {
+		let key = signingKey;
+		if (opts?.foreignKey) key = foreignKey ??= createSigningKey();
+		return signValidationToken(key, appId, tenantId, wallClock(), overrides);
+	};
+
+	return {
+		loginBaseUrl,
+		graphBaseUrl,
+		loginHost: new URL(loginBaseUrl).host,
+		caCertPem: ca.caCertPem,
+		caCertPath: ca.caCertPath,
+
+		registerTenant: (tenantId) => directory.registerTenant(tenantId),
+		registerApp: (input) => directory.registerApp(input),
+		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
+		addUser: (user) => directory.addUser(user),
+		authorityFor: (tenantId) => `${loginBaseUrl}/${tenantId}`,
+		authorityMetadataFor: (tenantId) => JSON.stringify(openIdConfiguration(loginBaseUrl, tenantId)),
+		tokenRequestCount: (clientId) => tokenCounts.get(clientId) ?? 0,
+		revokeTokens: (clientId) => tokens.revoke(clientId),
+
+		get requests() {
+			return log.all();
+		},
+		countRequests: (filter) => log.count(filter),
+		findRequests: (filter) => log.filter(filter),
+		clearRequests: () => log.clear(),
+
+		injectFault: (spec) => faults.add(spec),
+		clearFaults: () => faults.clear(),
+
+		subscriptions: (o) => (o?.includeInactive ? store.all() : store.listLive()),
+		getSubscription: (id) => store.find(id),
+		expireSubscription: (id) => store.setState(id, 'expired'),
+		removeSubscription: (id) => store.setState(id, 'removed'),
+		handshakes,
+
+		buildCallEvent: (subscription, o) => buildCallEvent(subscription, o),
+		encryptForSubscription: (subscription, resource) => encryptForSubscription(subscription, resource),
+		notificationFor: (subscription, resource, overrides) => notificationFor(subscription, resource, overrides),
+		lifecycleNotificationFor: (subscription, event, overrides) => lifecycleNotificationFor(subscription, event, overrides),
+		validationTokenFor,
+		jwks,
+		deliver: (url, body, o) => deliverer.deliver(url, body, o),
+		sendBatch: (items, o = {}) =>
+			sendBatch(items, o, {
+				findSubscription: (id) => store.find(id),
+				validationTokenFor: (appId, tenantId) => validationTokenFor(appId, tenantId),
+				deliverer,
+			}),
+		deliveries: deliverer.deliveries,
+
+		close: async () => {
+			await Promise.all(listeners.map((l) => l.close()));
+		},
+	};
+}

@@ -1,0 +1,200 @@
+import type { AccessTokenClaims } from './accessTokens';
+import type { AppRegistration } from './directory';
+import { GraphHttpError } from './errors';
+import { graphDateTime, newGuid } from './ids';
+import { checkExpiration, validateCreateRequest, type SubscriptionRuleOptions } from './subscriptionRules';
+import type { StoredSubscription, SubscriptionStore } from './subscriptionStore';
+import { validateEndpoint, type HandshakeOptions, type HandshakeRecord } from './validationHandshake';
+
+/**
+ * /subscriptions on the Graph host. Handlers return { status, body } and throw GraphHttpError; the router
+ * writes the response.
+ */
+export interface SubscriptionsApiDeps {
+	store: SubscriptionStore;
+	rules: SubscriptionRuleOptions;
+	handshake: HandshakeOptions;
+	recordHandshake: (r: HandshakeRecord) => void;
+	findApp: (tenantId: string, clientId: string) => AppRegistration | undefined;
+	graphBaseUrl: () => string;
+	pageSize: number;
+	rejectDuplicates: boolean;
+	/** The caller needs one of these roles to subscribe. */
+	subscriptionPermissions: string[];
+	now: () => number;
+}
+
+export interface ApiResult {
+	status: number;
+	body?: unknown;
+}
+
+const FORBIDDEN_CREATE =
+	'Operation: Create; Exception: [Status Code: Forbidden; Reason: The request is not authorized for this user or application.]';
+
+export function toGraphJson(s: StoredSubscription, version: string, graphBaseUrl: string, withClientState: boolean) {
+	return {
+		'@odata.context': `${graphBaseUrl}/${version}/$metadata#subscriptions/$entity`,
+		id: s.id,
+		resource: s.resource,
+		applicationId: s.applicationId,
+		changeType: s.changeType,
+		// Graph never returns clientState after creation ("for security purposes").
+		clientState: withClientState ? s.clientState : null,
+		notificationUrl: s.notificationUrl,
+		notificationQueryOptions: s.notificationQueryOptions,
+		lifecycleNotificationUrl: s.lifecycleNotificationUrl,
+		expirationDateTime: s.expirationDateTime,
+		creatorId: s.creatorId,
+		includeResourceData: s.includeResourceData,
+		latestSupportedTlsVersion: s.latestSupportedTlsVersion,
+		encryptionCertificate: s.encryptionCertificate,
+		encryptionCertificateId: s.encryptionCertificateId,
+		notificationUrlAppId: s.notificationUrlAppId,
+		notificationContentType: 'application/json',
+	};
+}
+
+export async function createSubscription(
+	body: Record<string, unknown>,
+	caller: AccessTokenClaims,
+	version: string,
+	deps: SubscriptionsApiDeps,
+): Promise<ApiResult> {
+	if (!deps.subscriptionPermissions.some((p) => caller.roles.includes(p))) {
+		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
+	}
+	const request = validateCreateRequest(body, deps.rules);
+	if (deps.rejectDuplicates) {
+		const existing = deps.store
+			.listLive(caller.appid)
+			.find(
+				(s) =>
+					s.resource.replace(/^\/+/, '').toLowerCase() === request.resourceKey &&
+					s.notificationUrl === request.notificationUrl &&
+					s.changeType === request.changeType,
+			);
+		if (existing) {
+			throw new GraphHttpError(409, 'Conflict', `Subscription Id ${existing.id} already exists for the requested combination`);
+		}
+	}
+
+	// Both endpoints are validated, one after the other, even when they are the same URL.
+	await validateEndpoint(request.notificationUrl, deps.handshake, deps.recordHandshake);
+	if (request.lifecycleNotificationUrl !== null) {
+		await validateEndpoint(request.lifecycleNotificationUrl, deps.handshake, deps.recordHandshake);
+	}
+
+	const app = deps.findApp(caller.tid, caller.appid);
+	const subscription: StoredSubscription = {
+		id: newGuid(),
+		resource: request.resource,
+		changeType: request.changeType,
+		notificationUrl: request.notificationUrl,
+		lifecycleNotificationUrl: request.lifecycleNotificationUrl,
+		expirationDateTime: graphDateTime(request.expiresAt),
+		expiresAt: request.expiresAt,
+		clientState: request.clientState,
+		applicationId: caller.appid,
+		tenantId: caller.tid,
+		creatorId: app?.servicePrincipalId ?? caller.oid,
+		includeResourceData: request.includeResourceData,
+		encryptionCertificate: request.encryptionCertificate,
+		encryptionCertificateId: request.encryptionCertificateId,
+		latestSupportedTlsVersion: request.latestSupportedTlsVersion,
+		notificationUrlAppId: request.notificationUrlAppId,
+		notificationQueryOptions: null,
+		createdAt: deps.now(),
+		state: 'active',
+		updateCount: 0,
+		reauthorizeCount: 0,
+	};
+	deps.store.add(subscription);
+	return { status: 201, body: toGraphJson(subscription, version, deps.graphBaseUrl(), true) };
+}
+
+export function getSubscription(id: string, caller: AccessTokenClaims, version: string, deps: SubscriptionsApiDeps): ApiResult {
+	const s = liveOrNotFound(id, caller, deps);
+	return { status: 200, body: toGraphJson(s, version, deps.graphBaseUrl(), false) };
+}
+
+export function listSubscriptions(
+	caller: AccessTokenClaims,
+	version: string,
+	skipToken: string | null,
+	deps: SubscriptionsApiDeps,
+): ApiResult {
+	const all = deps.store.listLive(caller.appid);
+	const offset = skipToken === null ? 0 : decodeSkipToken(skipToken);
+	const page = all.slice(offset, offset + deps.pageSize);
+	const base = deps.graphBaseUrl();
+	const next = offset + deps.pageSize < all.length ? encodeSkipToken(offset + deps.pageSize) : undefined;
+	return {
+		status: 200,
+		body: {
+			'@odata.context': `${base}/${version}/$metadata#subscriptions`,
+			...(next ? { '@odata.nextLink': `${base}/${version}/subscriptions?$skiptoken=${next}` } : {}),
+			value: page.map((s) => {
+				const { '@odata.context': _context, ...rest } = toGraphJson(s, version, base, false);
+				return rest;
+			}),
+		},
+	};
+}
+
+export function updateSubscription(
+	id: string,
+	body: Record<string, unknown>,
+	caller: AccessTokenClaims,
+	version: string,
+	deps: SubscriptionsApiDeps,
+): ApiResult {
+	const s = liveOrNotFound(id, caller, deps);
+	const extra = Object.keys(body).filter((k) => k !== 'expirationDateTime' && !k.startsWith('@odata.'));
+	if (extra.length > 0) {
+		throw new GraphHttpError(400, 'InvalidRequest', `Only expirationDateTime can be updated; not: ${extra.join(', ')}.`);
+	}
+	if (body.expirationDateTime === undefined) {
+		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime is required to update a subscription.');
+	}
+	const expiresAt = checkExpiration(body.expirationDateTime, deps.rules);
+	s.expiresAt = expiresAt;
+	s.expirationDateTime = graphDateTime(expiresAt);
+	// Renewing also reauthorizes (lifecycle-events doc).
+	s.updateCount += 1;
+	s.lastReauthorizedAt = deps.now();
+	return { status: 200, body: toGraphJson(s, version, deps.graphBaseUrl(), false) };
+}
+
+export function deleteSubscription(id: string, caller: AccessTokenClaims, deps: SubscriptionsApiDeps): ApiResult {
+	const s = liveOrNotFound(id, caller, deps);
+	deps.store.setState(s.id, 'deleted');
+	return { status: 204 };
+}
+
+export function reauthorizeSubscription(id: string, caller: AccessTokenClaims, deps: SubscriptionsApiDeps): ApiResult {
+	const s = liveOrNotFound(id, caller, deps);
+	s.reauthorizeCount += 1;
+	s.lastReauthorizedAt = deps.now();
+	return { status: 204 };
+}
+
+function liveOrNotFound(id: string, caller: AccessTokenClaims, deps: SubscriptionsApiDeps): StoredSubscription {
+	const s = deps.store.getLive(id, caller.appid);
+	if (!s) throw new GraphHttpError(404, 'ResourceNotFound', `The object was not found. Subscription '${id}' does not exist or has expired.`);
+	return s;
+}
+
+function encodeSkipToken(offset: number): string {
+	return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+}
+
+function decodeSkipToken(token: string): number {
+	try {
+		const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown };
+		if (typeof parsed.offset === 'number' && parsed.offset >= 0) return parsed.offset;
+	} catch {
+		// fall through
+	}
+	throw new GraphHttpError(400, 'BadRequest', 'Invalid $skiptoken.');
+}

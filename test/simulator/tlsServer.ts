@@ -1,0 +1,45 @@
+import { createServer, type Server } from 'https';
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+
+/**
+ * An HTTPS listener on 127.0.0.1 with an ephemeral port. close() also ends keep-alive connections, so a
+ * test file that closes its servers leaves no open handles behind.
+ */
+export interface TlsListener {
+	server: Server;
+	port: number;
+	/** https://localhost:PORT, the name the certificate is issued for. */
+	baseUrl: string;
+	close(): Promise<void>;
+}
+
+export async function listenTls(
+	credentials: { certPem: string; keyPem: string },
+	handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TlsListener> {
+	const server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, handler);
+	// Keep-alive sockets must not outlive the test; the client side (undici) pools them otherwise.
+	server.keepAliveTimeout = 1000;
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	const { port } = server.address() as AddressInfo;
+	let closed: Promise<void> | undefined;
+	return {
+		server,
+		port,
+		baseUrl: `https://localhost:${port}`,
+		close() {
+			closed ??= new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			});
+			return closed;
+		},
+	};
+}
