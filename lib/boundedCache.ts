@@ -34,6 +34,10 @@ export class BoundedCache<K, V> {
 		return created;
 	}
 
+	delete(key: K): void {
+		this.entries.delete(key);
+	}
+
 	get size(): number {
 		return this.entries.size;
 	}

@@ -84,7 +84,12 @@ export async function requestFreshGraphToken(credential: AppCredential): Promise
 	}
 }
 
-/** For tests and for credential changes seen at run time. */
+/** Drops the cached client and token of one credential, so the next request signs in again. */
+export function forgetGraphClient(credential: AppCredential): void {
+	clients.delete(credentialFingerprint(credential));
+}
+
+/** Test isolation: a fresh process state. */
 export function forgetGraphClients(): void {
 	clients.clear();
 }

@@ -1,0 +1,74 @@
+import type { IDataObject } from 'n8n-workflow';
+
+/**
+ * One watched user's subscription. The clientState is chosen once per activation and kept when the
+ * subscription has to be created again, so notifications stay verifiable by every n8n process that
+ * reads the saved state, including ones that never saw the new subscription ID.
+ */
+export interface SubscriptionSlot {
+	/** Entra object ID, lower case. */
+	userId: string;
+	/** As the workflow author entered it (UPN or ID), for messages. */
+	user: string;
+	resource: string;
+	clientState: string;
+	subscriptionId?: string;
+	expiresAt?: string;
+	/** When the current expiry was granted: half-way between this and expiresAt, renewal is due. */
+	renewedAt?: string;
+}
+
+export interface SubscriptionState {
+	version: 1;
+	/** Random per activation: tells a stale in-memory copy from the saved state of a newer activation. */
+	activationId: string;
+	notificationUrl: string;
+	lifecycleUrl: string;
+	apiVersion: string;
+	lifetimeMinutes: number;
+	/** What the slots were made from; a change of settings means a new set of subscriptions. */
+	settingsKey: string;
+	slots: SubscriptionSlot[];
+}
+
+const STATE_KEY = 'teamsCallSubscriptions';
+
+function isSlot(value: unknown): value is SubscriptionSlot {
+	const slot = value as SubscriptionSlot;
+	return (
+		typeof slot === 'object' &&
+		slot !== null &&
+		typeof slot.userId === 'string' &&
+		typeof slot.user === 'string' &&
+		typeof slot.resource === 'string' &&
+		typeof slot.clientState === 'string' &&
+		slot.clientState.length > 0
+	);
+}
+
+/** The saved state, or undefined when there is none or it is not in a shape this version understands. */
+export function readSubscriptionState(staticData: IDataObject): SubscriptionState | undefined {
+	const state = staticData[STATE_KEY] as SubscriptionState | undefined;
+	if (
+		!state ||
+		state.version !== 1 ||
+		typeof state.activationId !== 'string' ||
+		typeof state.notificationUrl !== 'string' ||
+		typeof state.lifecycleUrl !== 'string' ||
+		typeof state.lifetimeMinutes !== 'number' ||
+		!Array.isArray(state.slots) ||
+		!state.slots.every(isSlot)
+	) {
+		return undefined;
+	}
+	return state;
+}
+
+export function writeSubscriptionState(staticData: IDataObject, state: SubscriptionState | undefined): void {
+	if (state) {
+		// A copy: callers keep mutating their own objects without touching what n8n will save.
+		staticData[STATE_KEY] = JSON.parse(JSON.stringify(state)) as IDataObject;
+	} else {
+		delete staticData[STATE_KEY];
+	}
+}
