@@ -18,7 +18,7 @@ import {
 import { RequestLog, type LoggedRequest, type RequestFilter } from './requestLog';
 import { createSigningKey, toJwk, type Jwk, type SigningKey } from './signingKeys';
 import { SubscriptionStore, type StoredSubscription, type SubscriptionLike } from './subscriptionStore';
-import { ensureTestCa, issueServerCertificate } from './testCa';
+import { cachedServerCertificate, ensureTestCa } from './testCa';
 import { listenTls, type TlsListener } from './tlsServer';
 import type { HandshakeRecord } from './validationHandshake';
 
@@ -34,6 +34,8 @@ export type { HandshakeRecord } from './validationHandshake';
 export { GRAPH_CHANGE_TRACKING_APP_ID } from './ids';
 export { CALL_EVENT_TYPES } from './callEvents';
 export { HANDSHAKE_MESSAGES } from './validationHandshake';
+export { startWebhookReceiver } from './webhookReceiver';
+export type { WebhookReceiver, WebhookReceiverOptions, ReceivedRequest } from './webhookReceiver';
 
 /**
  * A local Microsoft login (Entra v2 token endpoint) + Microsoft Graph (users, subscriptions) over real
@@ -120,7 +122,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const now = options.now ?? Date.now;
 	const wallClock = Date.now;
 	const ca = ensureTestCa(options.caDir);
-	const serverCert = issueServerCertificate(ca, ['localhost', '127.0.0.1']);
+	const serverCert = cachedServerCertificate(['localhost', '127.0.0.1'], options.caDir);
 	const signingKey: SigningKey = createSigningKey();
 	// A key that is not in the JWKS: for tokens that must fail verification.
 	let foreignKey: SigningKey | undefined;

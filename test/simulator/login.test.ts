@@ -8,14 +8,14 @@ import { base64url, signJwt } from './jwt';
 describe('simulated Entra token endpoint', () => {
 	let sim: GraphSimulator;
 	let cert: KeyAndCertificate;
-	const CERT_CLIENT = 'cccccccc-0000-0000-0000-000000000001';
+	const CERTIFICATE_APP_ID = 'cccccccc-0000-0000-0000-000000000001';
 	let clock = Date.now();
 
 	beforeAll(async () => {
 		sim = await startGraphSimulator({ now: () => clock });
 		seedStandardTenant(sim);
 		cert = makeSelfSignedCertificate('cert-client');
-		sim.registerApp({ tenantId: TENANT_ID, clientId: CERT_CLIENT, certificates: [cert.certPem], permissions: ['CallEvents.Read.All'] });
+		sim.registerApp({ tenantId: TENANT_ID, clientId: CERTIFICATE_APP_ID, certificates: [cert.certPem], permissions: ['CallEvents.Read.All'] });
 	});
 	afterAll(async () => {
 		await sim.close();
@@ -46,13 +46,13 @@ describe('simulated Entra token endpoint', () => {
 	});
 
 	it('issues a token to MSAL with a certificate (PS256, x5t#S256)', async () => {
-		const before = sim.tokenRequestCount(CERT_CLIENT);
-		const app = msalApp({ clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem } }, CERT_CLIENT);
+		const before = sim.tokenRequestCount(CERTIFICATE_APP_ID);
+		const app = msalApp({ clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem } }, CERTIFICATE_APP_ID);
 		const result = await app.acquireTokenByClientCredential({ scopes: scopes() });
 		expect(result?.accessToken).toBeTruthy();
 		// MSAL caches: a second call does not reach the token endpoint.
 		await app.acquireTokenByClientCredential({ scopes: scopes() });
-		expect(sim.tokenRequestCount(CERT_CLIENT)).toBe(before + 1);
+		expect(sim.tokenRequestCount(CERTIFICATE_APP_ID)).toBe(before + 1);
 		expect(sim.countRequests({ method: 'GET' })).toBe(0);
 	});
 
@@ -182,7 +182,7 @@ describe('simulated Entra token endpoint', () => {
 	function assertionForm(assertion: string) {
 		return {
 			grant_type: 'client_credentials',
-			client_id: CERT_CLIENT,
+			client_id: CERTIFICATE_APP_ID,
 			client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
 			client_assertion: assertion,
 			scope: `${sim.graphBaseUrl}/.default`,
@@ -198,8 +198,8 @@ describe('simulated Entra token endpoint', () => {
 				: { typ: 'JWT', x5t: Buffer.from(cert.thumbprintSha1, 'hex').toString('base64url') };
 		const claims = {
 			aud: `${sim.loginBaseUrl}/${TENANT_ID}/oauth2/v2.0/token`,
-			iss: CERT_CLIENT,
-			sub: CERT_CLIENT,
+			iss: CERTIFICATE_APP_ID,
+			sub: CERTIFICATE_APP_ID,
 			jti: 'j1',
 			nbf: nowSec,
 			exp: nowSec + 600,

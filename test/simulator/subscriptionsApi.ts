@@ -135,8 +135,10 @@ export function listSubscriptions(
 			'@odata.context': `${base}/${version}/$metadata#subscriptions`,
 			...(next ? { '@odata.nextLink': `${base}/${version}/subscriptions?$skiptoken=${next}` } : {}),
 			value: page.map((s) => {
-				const { '@odata.context': _context, ...rest } = toGraphJson(s, version, base, false);
-				return rest;
+				// Items in a collection carry no @odata.context of their own.
+				const item: Record<string, unknown> = toGraphJson(s, version, base, false);
+				delete item['@odata.context'];
+				return item;
 			}),
 		},
 	};

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import { issueServerCertificate, ensureTestCa } from './testCa';
+import { cachedServerCertificate } from './testCa';
 import { listenTls } from './tlsServer';
 import { readBody, sleep } from './httpIo';
 
@@ -33,7 +33,7 @@ export interface WebhookReceiver {
 }
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
-	const cert = issueServerCertificate(ensureTestCa(), ['localhost', '127.0.0.1']);
+	const cert = cachedServerCertificate();
 	const received: ReceivedRequest[] = [];
 	const listener = await listenTls(cert, (req: IncomingMessage, res: ServerResponse) => {
 		void (async () => {
