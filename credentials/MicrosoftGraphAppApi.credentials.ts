@@ -13,7 +13,7 @@ export class MicrosoftGraphAppApi implements ICredentialType {
 
 	displayName = 'Microsoft Graph App (Client Credentials) API';
 
-	icon: Icon = 'file:microsoftGraph.svg';
+	icon: Icon = { light: 'file:microsoftGraph.svg', dark: 'file:microsoftGraph.dark.svg' };
 
 	documentationUrl =
 		'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow';
@@ -91,7 +91,7 @@ export class MicrosoftGraphAppApi implements ICredentialType {
 		...certificateInputProperties('', 'Client Certificate', whenCertificate),
 		{
 			displayName: 'Send Certificate Chain (X5c)',
-			name: 'sendCertificateChain',
+			name: 'sendX5c',
 			type: 'boolean',
 			default: false,
 			description:

@@ -13,7 +13,7 @@ export class MicrosoftGraphNotificationCertificateApi implements ICredentialType
 
 	displayName = 'Microsoft Graph Notification Encryption Certificate API';
 
-	icon: Icon = 'file:certificate.svg';
+	icon: Icon = { light: 'file:certificate.svg', dark: 'file:certificate.dark.svg' };
 
 	documentationUrl =
 		'https://learn.microsoft.com/en-us/graph/change-notifications-with-resource-data';

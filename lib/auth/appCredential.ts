@@ -67,7 +67,7 @@ export function readAppCredential(data: ICredentialDataDecryptedObject): AppCred
 			auth: {
 				type: 'clientCertificate',
 				certificate: readCertificateInput(data),
-				sendCertificateChain: data.sendCertificateChain === true,
+				sendCertificateChain: data.sendX5c === true,
 			},
 		};
 	}

@@ -1,0 +1,40 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { eventTypeOf, normaliseDirection, normaliseEventType } from './callEvent';
+import type { SubscriptionSlot } from '../subscriptions/subscriptionState';
+
+/** One workflow item per call event. `data` is the decrypted resource with every field kept. */
+export function callEventItem(
+	notification: Record<string, unknown>,
+	resource: IDataObject,
+	slot: SubscriptionSlot,
+	receivedAt: string,
+	includeRaw: boolean,
+): IDataObject {
+	const rawType = eventTypeOf(resource);
+	const rawDirection = resource.direction;
+	const event = normaliseEventType(rawType);
+	const direction = normaliseDirection(rawDirection);
+	const item: IDataObject = {
+		event,
+		direction,
+		userId: slot.userId,
+		csUrl: (resource.csUrl ?? resource.joinCallUrl ?? null) as string | null,
+		callId: (resource.callId ?? null) as string | null,
+		receivedAt,
+		subscriptionId: notification.subscriptionId as string,
+		tenantId: (notification.tenantId ?? null) as string | null,
+		changeType: (notification.changeType ?? null) as string | null,
+		resource: (notification.resource ?? null) as string | null,
+		data: resource,
+	};
+	if (event === 'unknown') item.originalEventType = (rawType ?? null) as string | null;
+	if (direction === 'unknown') item.originalDirection = (rawDirection ?? null) as string | null;
+	if (includeRaw) {
+		// The raw notification without its clientState: that value authenticates Graph and stays secret.
+		const raw = { ...notification };
+		delete raw.clientState;
+		item.rawNotification = raw as IDataObject;
+	}
+	return item;
+}

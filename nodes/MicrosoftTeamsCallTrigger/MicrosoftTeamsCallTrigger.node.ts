@@ -1,0 +1,99 @@
+import {
+	NodeConnectionTypes,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type INodeCredentialTestResult,
+	type INodeType,
+	type INodeTypeDescription,
+	type IHookFunctions,
+	type ITriggerFunctions,
+	type ITriggerResponse,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { testAppCredential, testNotificationCertificate } from '../../lib/credentials/testCredentials';
+import { handleWebhook } from '../../lib/trigger/handleWebhook';
+import {
+	checkSubscriptionsExist,
+	createSubscriptionsHook,
+	deleteSubscriptionsHook,
+} from '../../lib/trigger/hookMethods';
+import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
+import { triggerProperties } from './triggerProperties';
+
+/**
+ * Microsoft Teams call events from Graph subscriptions. Webhooks receive them; the trigger part only
+ * runs the renewal timer (and the hand-off for manual test runs). The work lives in lib/trigger.
+ */
+export class MicrosoftTeamsCallTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Microsoft Teams Call Trigger',
+		name: 'microsoftTeamsCallTrigger',
+		icon: { light: 'file:microsoftTeamsCall.svg', dark: 'file:microsoftTeamsCall.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"].join(", ")}}',
+		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends',
+		defaults: { name: 'Microsoft Teams Call Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'microsoftGraphAppApi', required: true, testedBy: 'microsoftGraphAppApiTest' },
+			{
+				name: 'microsoftGraphNotificationCertificateApi',
+				required: true,
+				testedBy: 'microsoftGraphNotificationCertificateApiTest',
+			},
+		],
+		// Lifecycle first: n8n registers webhooks in this order, and Graph validates both URLs while the
+		// subscription is created from the "default" webhook.
+		webhooks: [
+			{ name: 'setup', httpMethod: 'POST', responseMode: 'onReceived', path: 'lifecycle' },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'notify' },
+		],
+		activationMessage:
+			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
+		eventTriggerDescription: 'Waiting for a Microsoft Teams call to start or end',
+		properties: triggerProperties,
+	};
+
+	methods = {
+		credentialTest: {
+			async microsoftGraphAppApiTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				return testAppCredential(credential.data ?? {});
+			},
+			async microsoftGraphNotificationCertificateApiTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				return testNotificationCertificate(credential.data ?? {});
+			},
+		},
+	};
+
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return checkSubscriptionsExist.call(this);
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return createSubscriptionsHook.call(this);
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return deleteSubscriptionsHook.call(this);
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return handleWebhook.call(this);
+	}
+
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		return startRenewalTimer.call(this);
+	}
+}
