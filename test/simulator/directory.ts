@@ -48,15 +48,24 @@ export interface DirectoryUser {
 
 export class Directory {
 	private readonly tenants = new Set<string>();
+	/** Verified domain names (contoso.onmicrosoft.com) → tenant id: Entra accepts either in the authority. */
+	private readonly domains = new Map<string, string>();
 	private readonly apps = new Map<string, AppRegistration>();
 	private readonly users = new Map<string, DirectoryUser>();
 
-	registerTenant(tenantId: string): void {
+	registerTenant(tenantId: string, domains: string[] = []): void {
 		this.tenants.add(tenantId.toLowerCase());
+		for (const domain of domains) this.domains.set(domain.toLowerCase(), tenantId.toLowerCase());
 	}
 
-	hasTenant(tenantId: string): boolean {
-		return this.tenants.has(tenantId.toLowerCase());
+	/** The tenant id for a tenant id or one of its domains; undefined when unknown. */
+	resolveTenant(idOrDomain: string): string | undefined {
+		const key = idOrDomain.toLowerCase();
+		return this.tenants.has(key) ? key : this.domains.get(key);
+	}
+
+	hasTenant(idOrDomain: string): boolean {
+		return this.resolveTenant(idOrDomain) !== undefined;
 	}
 
 	registerApp(input: AppRegistrationInput): AppRegistration {
@@ -80,8 +89,9 @@ export class Directory {
 		app.permissions = [...permissions];
 	}
 
-	findApp(tenantId: string, clientId: string): AppRegistration | undefined {
-		return this.apps.get(appKey(tenantId.toLowerCase(), clientId));
+	findApp(tenantIdOrDomain: string, clientId: string): AppRegistration | undefined {
+		const tenantId = this.resolveTenant(tenantIdOrDomain) ?? tenantIdOrDomain.toLowerCase();
+		return this.apps.get(appKey(tenantId, clientId));
 	}
 
 	addUser(user: DirectoryUser): DirectoryUser {

@@ -72,7 +72,10 @@ export function createHostHandler(options: HostHandlerOptions) {
 			} catch (error) {
 				options.renderCrash(res, error, ctx);
 			}
-		})();
+		})().catch(() => {
+			// Even the error page failed: drop the connection rather than let a rejection kill the test run.
+			res.destroy();
+		});
 	};
 }
 

@@ -77,7 +77,8 @@ export interface GraphSimulator {
 	caCertPem: string;
 	caCertPath: string;
 
-	registerTenant(tenantId: string): void;
+	/** Optional verified domains, usable in place of the id in the authority (tokens carry the id). */
+	registerTenant(tenantId: string, domains?: string[]): void;
 	registerApp(input: AppRegistrationInput): AppRegistration;
 	setAppPermissions(tenantId: string, clientId: string, permissions: string[]): void;
 	addUser(user: DirectoryUser): DirectoryUser;
@@ -215,7 +216,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		caCertPem: ca.caCertPem,
 		caCertPath: ca.caCertPath,
 
-		registerTenant: (tenantId) => directory.registerTenant(tenantId),
+		registerTenant: (tenantId, domains) => directory.registerTenant(tenantId, domains),
 		registerApp: (input) => directory.registerApp(input),
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),

@@ -110,6 +110,14 @@ describe('simulated Entra token endpoint', () => {
 		expectEntraError(body, 'invalid_client', 7000222);
 	});
 
+	it('accepts a registered domain in place of the tenant id', async () => {
+		sim.registerTenant(TENANT_ID, ['contoso.onmicrosoft.com']);
+		const { status, body } = await requestToken(sim, secretForm(), 'Contoso.onmicrosoft.com');
+		expect(status).toBe(200);
+		const claims = JSON.parse(Buffer.from(String(body.access_token).split('.')[1], 'base64url').toString()) as { tid: string };
+		expect(claims.tid).toBe(TENANT_ID);
+	});
+
 	it('wrong scope → 400 invalid_scope AADSTS70011', async () => {
 		const { status, body } = await requestToken(sim, secretForm({ scope: 'https://graph.microsoft.com/.default' }));
 		expect(status).toBe(400);
