@@ -215,6 +215,13 @@ describe('simulated Microsoft Graph', () => {
 			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${String(first.body?.id)}`);
 		});
 
+		it('lets only one of two concurrent identical creates succeed', async () => {
+			const results = await Promise.all([create({ clientState: 'a' }), create({ clientState: 'b' })]);
+			expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+			const created = results.find((r) => r.status === 201);
+			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${String(created?.body?.id)}`);
+		});
+
 		it('raises an expiry under 45 minutes to 45 minutes', async () => {
 			const res = await create({ expirationDateTime: new Date(clock + 10 * 60_000).toISOString() });
 			expect(res.status).toBe(201);

@@ -65,7 +65,8 @@ export async function createSubscription(
 		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
 	}
 	const request = validateCreateRequest(body, deps.rules);
-	if (deps.rejectDuplicates) {
+	const rejectDuplicate = () => {
+		if (!deps.rejectDuplicates) return;
 		const existing = deps.store
 			.listLive(caller.appid)
 			.find(
@@ -77,7 +78,8 @@ export async function createSubscription(
 		if (existing) {
 			throw new GraphHttpError(409, 'Conflict', `Subscription Id ${existing.id} already exists for the requested combination`);
 		}
-	}
+	};
+	rejectDuplicate();
 
 	// Both endpoints are validated, one after the other, even when they are the same URL.
 	await validateEndpoint(request.notificationUrl, deps.handshake, deps.recordHandshake);
@@ -85,6 +87,8 @@ export async function createSubscription(
 		await validateEndpoint(request.lifecycleNotificationUrl, deps.handshake, deps.recordHandshake);
 	}
 
+	// Again after the (slow) handshake, so two concurrent identical creates cannot both succeed.
+	rejectDuplicate();
 	const app = deps.findApp(caller.tid, caller.appid);
 	const subscription: StoredSubscription = {
 		id: newGuid(),
