@@ -1,5 +1,8 @@
 import { request } from 'https';
 import { X509Certificate } from 'crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { startGraphSimulator, type GraphSimulator } from './index';
 import { ensureTestCa, issueServerCertificate } from './testCa';
 
@@ -47,6 +50,22 @@ describe('test CA trust', () => {
 		expect(server.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1');
 		expect(server.verify(new X509Certificate(ca.caCertPem).publicKey)).toBe(true);
 		expect(sim.caCertPem).toBe(ca.caCertPem);
+	});
+
+	it('creates a CA once, reuses it, and replaces a damaged one', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'test-ca-'));
+		try {
+			const first = ensureTestCa(dir);
+			expect(new X509Certificate(first.caCertPem).ca).toBe(true);
+			expect(readFileSync(first.caCertPath, 'utf8')).toBe(first.caCertPem);
+			expect(ensureTestCa(dir).caKeyPem).toBe(first.caKeyPem);
+			writeFileSync(join(dir, 'test-ca.json'), '{"caCertPem": "garbage"}');
+			const second = ensureTestCa(dir);
+			expect(second.caCertPem).not.toBe(first.caCertPem);
+			expect(readFileSync(second.caCertPath, 'utf8')).toBe(second.caCertPem);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	it('also answers on 127.0.0.1', async () => {
