@@ -22,3 +22,8 @@ export function rememberState(key: string, state: SubscriptionState | undefined)
 	if (state) states.set(key, state);
 	else states.delete(key);
 }
+
+/** What a process restart does to this module; for tests. */
+export function forgetAllLiveStates(): void {
+	states.clear();
+}

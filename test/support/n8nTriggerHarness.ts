@@ -1,0 +1,360 @@
+import { createRequire } from 'node:module';
+import express, { type Request, type Response } from 'express';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { HookContext, TriggerContext, WebhookContext } from 'n8n-core';
+import {
+	Workflow,
+	type ExecutionError,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type INode,
+	type INodeParameters,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypes,
+	type ITriggerResponse,
+	type IWebhookData,
+	type IWorkflowExecuteAdditionalData,
+	type WorkflowActivateMode,
+} from 'n8n-workflow';
+
+import { MicrosoftTeamsCallTrigger } from '../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
+import { cachedServerCertificate } from '../simulator/testCa';
+
+export interface LogLine {
+	level: 'debug' | 'info' | 'warn' | 'error';
+	message: string;
+}
+
+/** Every line n8n-core's Logger receives while a harness is installed; tests search it for leaks. */
+export const capturedLogs: LogLine[] = [];
+
+// n8n-core carries its own copies of @n8n/di and @n8n/backend-common: the Logger its contexts use is
+// the one registered in that container.
+const requireFromCore = createRequire(require.resolve('n8n-core'));
+const { Container } = requireFromCore('@n8n/di') as typeof import('@n8n/di');
+const { Logger } = requireFromCore('@n8n/backend-common') as typeof import('@n8n/backend-common');
+
+function installCapturingLogger(): void {
+	const record = (level: LogLine['level']) => (message: string) => {
+		capturedLogs.push({ level, message: String(message) });
+	};
+	const logger = {
+		debug: record('debug'),
+		info: record('info'),
+		warn: record('warn'),
+		error: record('error'),
+		scoped() {
+			return logger;
+		},
+	};
+	Container.set(Logger, logger as unknown as InstanceType<typeof Logger>);
+}
+
+export interface HarnessOptions {
+	parameters: IDataObject;
+	appCredential: ICredentialDataDecryptedObject;
+	certificateCredential: ICredentialDataDecryptedObject;
+	workflowId?: string;
+	webhookId?: string;
+	/** Serve the webhooks over plain HTTP (to test the HTTPS requirement). */
+	plainHttp?: boolean;
+}
+
+export interface RecordedExecution {
+	mode: 'webhook' | 'manual';
+	items: INodeExecutionData[];
+}
+
+const NODE_NAME = 'Teams Call Trigger';
+const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
+
+/**
+ * A small stand-in for the parts of n8n around a trigger node, built from n8n-core's real
+ * HookContext, WebhookContext and TriggerContext and a real HTTPS endpoint, and modelling what n8n
+ * 2.41 does with static data (measured in shared/reference/n8n-hybrid-trigger.md):
+ * - the "database" copy is saved after activation and deactivation;
+ * - each webhook request works on a fresh copy loaded from the database, saved only when the
+ *   request starts no execution;
+ * - the trigger (timer) works on the activation's in-memory copy, which is never saved.
+ */
+export class TriggerHarness {
+	readonly nodeType: INodeType = new MicrosoftTeamsCallTrigger();
+	readonly executions: RecordedExecution[] = [];
+	readonly failures: ExecutionError[] = [];
+	readonly emitted: INodeExecutionData[][][] = [];
+	/** The persisted static data, as JSON. */
+	savedStaticData = '{}';
+	baseUrl = '';
+	node: INode;
+	private server?: Server;
+	private activeWorkflow?: Workflow;
+	private ticks: Array<() => unknown> = [];
+	private triggerResponse?: ITriggerResponse;
+	private testMode = false;
+
+	private constructor(private readonly options: HarnessOptions) {
+		this.node = {
+			id: 'a1b2c3d4-0000-4000-8000-000000000001',
+			name: NODE_NAME,
+			type: NODE_TYPE,
+			typeVersion: 1,
+			position: [0, 0],
+			webhookId: options.webhookId ?? '7b0c6a1e-2222-4c3b-8f00-000000000002',
+			parameters: options.parameters as INodeParameters,
+			credentials: {
+				microsoftGraphAppApi: { id: 'cred-app', name: 'Graph app' },
+				microsoftGraphNotificationCertificateApi: { id: 'cred-cert', name: 'Encryption certificate' },
+			},
+		};
+	}
+
+	static async start(options: HarnessOptions): Promise<TriggerHarness> {
+		installCapturingLogger();
+		const harness = new TriggerHarness(options);
+		await harness.listen();
+		return harness;
+	}
+
+	get workflowId(): string {
+		return this.options.workflowId ?? 'wf-teams-calls-1';
+	}
+
+	get staticData(): IDataObject {
+		return (JSON.parse(this.savedStaticData) as IDataObject)[`node:${NODE_NAME}`] as IDataObject ?? {};
+	}
+
+	setParameters(parameters: IDataObject): void {
+		this.node = { ...this.node, parameters: parameters as INodeParameters };
+	}
+
+	url(kind: 'notify' | 'lifecycle', test = false): string {
+		return `${this.baseUrl}/${test ? 'webhook-test' : 'webhook'}/${this.node.webhookId}/${kind}`;
+	}
+
+	/** What n8n does on activation: for each webhook in order, checkExists, then create if needed. */
+	async activate(activation: WorkflowActivateMode = 'activate'): Promise<void> {
+		const workflow = this.workflowFromDatabase();
+		this.activeWorkflow = workflow;
+		for (const webhook of this.webhooks(workflow, false)) {
+			const methods = this.nodeType.webhookMethods?.[webhook.webhookDescription.name as 'default'];
+			if (!methods) continue;
+			const hook = new HookContext(workflow, this.node, this.additionalData(), 'trigger', activation, webhook);
+			if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+		}
+		this.saveFrom(workflow);
+	}
+
+	/** n8n's test webhook ("listen for test event"): test URLs and test static data. */
+	async activateTest(): Promise<Workflow> {
+		const workflow = this.makeWorkflow({});
+		this.testMode = true;
+		this.testWorkflow = workflow;
+		for (const webhook of this.webhooks(workflow, true)) {
+			const methods = this.nodeType.webhookMethods?.[webhook.webhookDescription.name as 'default'];
+			if (!methods) continue;
+			const hook = new HookContext(workflow, this.node, this.additionalData(), 'manual', 'manual', webhook);
+			if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+		}
+		return workflow;
+	}
+
+	async deactivateTest(): Promise<void> {
+		if (!this.testWorkflow) return;
+		const webhook = this.webhooks(this.testWorkflow, true).find((w) => w.webhookDescription.name === 'default');
+		if (webhook) {
+			const hook = new HookContext(this.testWorkflow, this.node, this.additionalData(), 'internal', 'update', webhook);
+			await this.nodeType.webhookMethods?.default?.delete.call(hook);
+		}
+		this.testMode = false;
+		this.testWorkflow = undefined;
+	}
+
+	private testWorkflow?: Workflow;
+
+	/** Deactivation: delete() (n8n reports mode internal / activation update) and the timer's close. */
+	async deactivate(): Promise<void> {
+		await this.triggerResponse?.closeFunction?.();
+		this.triggerResponse = undefined;
+		this.ticks = [];
+		const workflow = this.workflowFromDatabase();
+		const webhook = this.webhooks(workflow, false).find((w) => w.webhookDescription.name === 'default');
+		if (webhook) {
+			const hook = new HookContext(workflow, this.node, this.additionalData(), 'internal', 'update', webhook);
+			await this.nodeType.webhookMethods?.default?.delete.call(hook);
+		}
+		this.saveFrom(workflow);
+		this.activeWorkflow = undefined;
+	}
+
+	/** Starts the trigger part on the activation's workflow, capturing registerCron's tick. */
+	async startTrigger(activation: WorkflowActivateMode = 'activate'): Promise<void> {
+		const workflow = this.activeWorkflow ?? this.workflowFromDatabase();
+		this.activeWorkflow = workflow;
+		const context = new TriggerContext(
+			workflow,
+			this.node,
+			this.additionalData(),
+			'trigger',
+			activation,
+			(data) => this.emitted.push(data),
+			(error) => this.failures.push(error as ExecutionError),
+			(error) => this.failures.push(error),
+			{ registerCron: (_cron, onTick) => this.ticks.push(onTick as () => unknown) },
+		);
+		this.triggerResponse = await this.nodeType.trigger!.call(context);
+	}
+
+	/** Fires the renewal timer once and waits for the work it started. */
+	async tick(): Promise<void> {
+		expect(this.ticks.length).toBeGreaterThan(0);
+		await Promise.all(this.ticks.map((onTick) => onTick()));
+	}
+
+	/** A manual execution after the test webhook fired: n8n calls trigger() in manual mode. */
+	async runManualExecution(): Promise<INodeExecutionData[][]> {
+		const workflow = this.makeWorkflow({});
+		let emitted: INodeExecutionData[][] = [];
+		const context = new TriggerContext(workflow, this.node, this.additionalData(), 'manual', 'manual', (data) => {
+			emitted = data;
+		});
+		const response = await this.nodeType.trigger!.call(context);
+		await response?.manualTriggerFunction?.();
+		await response?.closeFunction?.();
+		return emitted;
+	}
+
+	/** A process restart: in-memory state is gone, the database copy remains. */
+	simulateRestart(forget: () => void): void {
+		forget();
+		this.activeWorkflow = undefined;
+		this.triggerResponse = undefined;
+		this.ticks = [];
+	}
+
+	async close(): Promise<void> {
+		await this.triggerResponse?.closeFunction?.();
+		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+	}
+
+	private makeWorkflow(staticData: IDataObject): Workflow {
+		const nodeType = this.nodeType;
+		const nodeTypes: INodeTypes = {
+			getByName: () => nodeType,
+			getByNameAndVersion: () => nodeType,
+			getKnownTypes: () => ({}),
+		};
+		return new Workflow({
+			id: this.workflowId,
+			name: 'Teams calls',
+			nodes: [this.node],
+			connections: {},
+			active: true,
+			nodeTypes,
+			staticData,
+		});
+	}
+
+	private workflowFromDatabase(): Workflow {
+		return this.makeWorkflow(JSON.parse(this.savedStaticData) as IDataObject);
+	}
+
+	private saveFrom(workflow: Workflow): void {
+		this.savedStaticData = JSON.stringify(workflow.staticData);
+	}
+
+	private webhooks(workflow: Workflow, isTest: boolean): IWebhookData[] {
+		return (this.nodeType.description.webhooks ?? []).map((webhookDescription) => ({
+			httpMethod: 'POST',
+			node: this.node.name,
+			path: `${this.node.webhookId}/${String(webhookDescription.path)}`,
+			webhookDescription,
+			workflowId: workflow.id,
+			workflowExecuteAdditionalData: this.additionalData(),
+			webhookId: this.node.webhookId,
+			isTest,
+		}));
+	}
+
+	private additionalData(extra: Partial<IWorkflowExecuteAdditionalData> = {}): IWorkflowExecuteAdditionalData {
+		const credentials: Record<string, ICredentialDataDecryptedObject> = {
+			microsoftGraphAppApi: this.options.appCredential,
+			microsoftGraphNotificationCertificateApi: this.options.certificateCredential,
+		};
+		const credentialsHelper = {
+			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) => {
+				const data = credentials[type];
+				if (!data) throw new Error(`No test credential of type ${type}`);
+				return { ...data };
+			},
+			isCredentialUsableByNode: () => true,
+			getCredentialsProperties: () => [],
+			getParentTypes: () => [],
+		};
+		return {
+			webhookBaseUrl: `${this.baseUrl}/webhook`,
+			webhookTestBaseUrl: `${this.baseUrl}/webhook-test`,
+			webhookWaitingBaseUrl: `${this.baseUrl}/webhook-waiting`,
+			formWaitingBaseUrl: `${this.baseUrl}/form-waiting`,
+			instanceBaseUrl: this.baseUrl,
+			restApiUrl: `${this.baseUrl}/rest`,
+			variables: {},
+			credentialsHelper,
+			...extra,
+		} as unknown as IWorkflowExecuteAdditionalData;
+	}
+
+	private async handle(request: Request, response: Response, isTest: boolean): Promise<void> {
+		const description = (this.nodeType.description.webhooks ?? []).find(
+			(webhook) => webhook.path === request.params.path,
+		);
+		if (request.params.webhookId !== this.node.webhookId || !description || (isTest && !this.testMode)) {
+			response.status(404).json({ message: 'The requested webhook is not registered' });
+			return;
+		}
+		// Production requests load the workflow from the database; test requests use the test workflow.
+		const workflow = isTest ? (this.testWorkflow ?? this.makeWorkflow({})) : this.workflowFromDatabase();
+		const webhook = this.webhooks(workflow, isTest).find((w) => w.webhookDescription.name === description.name)!;
+		const mode = isTest ? 'manual' : 'webhook';
+		const context = new WebhookContext(
+			workflow,
+			this.node,
+			this.additionalData({ httpRequest: request, httpResponse: response } as Partial<IWorkflowExecuteAdditionalData>),
+			mode,
+			webhook,
+			[],
+			null,
+		);
+		const before = JSON.stringify(workflow.staticData);
+		try {
+			const result = await this.nodeType.webhook!.call(context);
+			if (result.workflowData) {
+				this.executions.push({ mode, items: result.workflowData[0] ?? [] });
+			} else if (!isTest && JSON.stringify(workflow.staticData) !== before) {
+				this.saveFrom(workflow);
+			}
+			if (!result.noWebhookResponse && !response.headersSent) {
+				response.status(200).json({ message: 'Workflow was started' });
+			}
+		} catch (error) {
+			capturedLogs.push({ level: 'error', message: `webhook() threw: ${(error as Error).message}` });
+			if (!response.headersSent) response.status(500).json({ message: 'Error in workflow' });
+		}
+	}
+
+	private async listen(): Promise<void> {
+		const app = express();
+		app.use(express.json({ limit: '16mb' }));
+		app.post('/webhook/:webhookId/:path', (req, res) => void this.handle(req, res, false));
+		app.post('/webhook-test/:webhookId/:path', (req, res) => void this.handle(req, res, true));
+		const certificate = cachedServerCertificate(['localhost', '127.0.0.1']);
+		const server = this.options.plainHttp
+			? (await import('node:http')).createServer(app)
+			: createServer({ cert: certificate.certPem, key: certificate.keyPem }, app);
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		this.server = server as Server;
+		const { port } = server.address() as AddressInfo;
+		this.baseUrl = `${this.options.plainHttp ? 'http' : 'https'}://localhost:${port}`;
+	}
+}

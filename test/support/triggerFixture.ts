@@ -1,0 +1,82 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { forgetGraphClients } from '../../lib/auth/graphTokenProvider';
+import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
+import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
+import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
+import { TriggerHarness } from './n8nTriggerHarness';
+
+export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
+export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
+export const CLIENT_SECRET = 'Zz8~fixture.secret-value_ABCDEFGHIJ';
+export const USERS = [
+	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
+	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
+	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
+];
+
+/** One encryption certificate for the whole run: RSA key generation is the slow part of setup. */
+export const encryptionCertificate = generateSelfSignedCertificate({ subject: 'CN=teams-calls notifications test' });
+
+export interface TriggerFixture {
+	sim: GraphSimulator;
+	harness: TriggerHarness;
+	close(): Promise<void>;
+	restart(): void;
+}
+
+export function appCredentialFor(sim: GraphSimulator) {
+	return {
+		cloud: 'custom',
+		customLoginHost: sim.loginBaseUrl,
+		customGraphBaseUrl: sim.graphBaseUrl,
+		tenantId: TENANT,
+		clientId: CLIENT_ID,
+		authentication: 'clientSecret',
+		clientSecret: CLIENT_SECRET,
+	};
+}
+
+export const certificateCredential = {
+	certificateFormat: 'pem',
+	certificatePem: encryptionCertificate.certificatePem,
+	privateKeyPem: encryptionCertificate.privateKeyPem,
+	certificateId: 'teams-calls-test-cert',
+};
+
+/** A simulator with one tenant, app and three users, and a harness running the trigger against it. */
+export async function startTriggerFixture(
+	parameters: IDataObject,
+	options: { simulator?: GraphSimulatorOptions; permissions?: string[]; plainHttp?: boolean } = {},
+): Promise<TriggerFixture> {
+	forgetGraphClients();
+	forgetAllLiveStates();
+	const sim = await startGraphSimulator({ validationTimeoutMs: 5000, ...options.simulator });
+	sim.registerTenant(TENANT);
+	sim.registerApp({
+		tenantId: TENANT,
+		clientId: CLIENT_ID,
+		secrets: [{ value: CLIENT_SECRET }],
+		permissions: options.permissions ?? ['CallEvents.Read.All', 'User.Read.All'],
+	});
+	for (const user of USERS) sim.addUser(user);
+	const harness = await TriggerHarness.start({
+		parameters,
+		appCredential: appCredentialFor(sim),
+		certificateCredential,
+		plainHttp: options.plainHttp,
+	});
+	return {
+		sim,
+		harness,
+		restart: () =>
+			harness.simulateRestart(() => {
+				forgetAllLiveStates();
+				forgetGraphClients();
+			}),
+		close: async () => {
+			await harness.close();
+			await sim.close();
+		},
+	};
+}
