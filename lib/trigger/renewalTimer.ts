@@ -40,24 +40,26 @@ export async function startRenewalTimer(this: ITriggerFunctions): Promise<ITrigg
 	};
 
 	let lastSetupFailureAt = 0;
-	this.helpers.registerCron({ expression: RENEWAL_TICK }, () => {
+	// Returns its promise so a caller that awaits ticks (tests) can; n8n ignores the value.
+	const onTick = async (): Promise<void> => {
 		if (running) return;
 		running = true;
-		tick()
-			.catch((error: unknown) => {
-				// Credentials unreadable or similar: log each time, report at most hourly.
-				this.logger.warn(`Microsoft Teams call subscription renewal could not run: ${(error as Error).message}`);
-				if (Date.now() - lastSetupFailureAt > 3_600_000) {
-					lastSetupFailureAt = Date.now();
-					this.saveFailedExecution(
-						new NodeOperationError(this.getNode(), `Subscription renewal could not run: ${(error as Error).message}`),
-					);
-				}
-			})
-			.finally(() => {
-				running = false;
-			});
-	});
+		try {
+			await tick();
+		} catch (error) {
+			// Credentials unreadable or similar: log each time, report at most hourly.
+			this.logger.warn(`Microsoft Teams call subscription renewal could not run: ${(error as Error).message}`);
+			if (Date.now() - lastSetupFailureAt > 3_600_000) {
+				lastSetupFailureAt = Date.now();
+				this.saveFailedExecution(
+					new NodeOperationError(this.getNode(), `Subscription renewal could not run: ${(error as Error).message}`),
+				);
+			}
+		} finally {
+			running = false;
+		}
+	};
+	this.helpers.registerCron({ expression: RENEWAL_TICK }, onTick);
 
 	return {
 		closeFunction: async () => {

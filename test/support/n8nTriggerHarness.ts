@@ -135,7 +135,8 @@ export class TriggerHarness {
 
 	/** What n8n does on activation: for each webhook in order, checkExists, then create if needed. */
 	async activate(activation: WorkflowActivateMode = 'activate'): Promise<void> {
-		const workflow = this.workflowFromDatabase();
+		// n8n hands the same Workflow object to the webhook setup and to trigger().
+		const workflow = this.activeWorkflow ?? this.workflowFromDatabase();
 		this.activeWorkflow = workflow;
 		for (const webhook of this.webhooks(workflow, false)) {
 			const methods = this.nodeType.webhookMethods?.[webhook.webhookDescription.name as 'default'];
@@ -305,6 +306,18 @@ export class TriggerHarness {
 		} as unknown as IWorkflowExecuteAdditionalData;
 	}
 
+	private readonly inFlight = new Set<Promise<void>>();
+
+	private track(work: Promise<void>): void {
+		this.inFlight.add(work);
+		void work.finally(() => this.inFlight.delete(work));
+	}
+
+	/** Waits for webhook calls still working after their answer went out (decryption, lifecycle work). */
+	async settled(): Promise<void> {
+		while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+	}
+
 	private async handle(request: Request, response: Response, isTest: boolean): Promise<void> {
 		const description = (this.nodeType.description.webhooks ?? []).find(
 			(webhook) => webhook.path === request.params.path,
@@ -346,8 +359,8 @@ export class TriggerHarness {
 	private async listen(): Promise<void> {
 		const app = express();
 		app.use(express.json({ limit: '16mb' }));
-		app.post('/webhook/:webhookId/:path', (req, res) => void this.handle(req, res, false));
-		app.post('/webhook-test/:webhookId/:path', (req, res) => void this.handle(req, res, true));
+		app.post('/webhook/:webhookId/:path', (req, res) => this.track(this.handle(req, res, false)));
+		app.post('/webhook-test/:webhookId/:path', (req, res) => this.track(this.handle(req, res, true)));
 		const certificate = cachedServerCertificate(['localhost', '127.0.0.1']);
 		const server = this.options.plainHttp
 			? (await import('node:http')).createServer(app)

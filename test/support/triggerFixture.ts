@@ -23,6 +23,8 @@ export interface TriggerFixture {
 	harness: TriggerHarness;
 	close(): Promise<void>;
 	restart(): void;
+	/** Graph delivers a batch; resolves once the trigger finished with it, not just answered. */
+	deliver(...args: Parameters<GraphSimulator['sendBatch']>): ReturnType<GraphSimulator['sendBatch']>;
 }
 
 export function appCredentialFor(sim: GraphSimulator) {
@@ -69,6 +71,11 @@ export async function startTriggerFixture(
 	return {
 		sim,
 		harness,
+		deliver: async (...args) => {
+			const results = await sim.sendBatch(...args);
+			await harness.settled();
+			return results;
+		},
 		restart: () =>
 			harness.simulateRestart(() => {
 				forgetAllLiveStates();

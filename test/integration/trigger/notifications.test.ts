@@ -34,6 +34,7 @@ describe('validation handshake', () => {
 		const { harness } = await activated();
 		const token = 'Validation: Testing client application reachability <script>alert(1)</script> & more';
 		const answer = await post(`${harness.url(kind)}?validationToken=${encodeURIComponent(token)}`, '', 'text/plain');
+		await harness.settled();
 		expect(answer).toEqual({ status: 200, type: 'text/plain; charset=utf-8', text: token });
 		expect(harness.executions).toHaveLength(0);
 	});
@@ -46,7 +47,7 @@ describe('call notifications', () => {
 		const biancaSub = subscriptionOf(bianca);
 		const started = sim.buildCallEvent(adeleSub, { kind: 'started', direction: '{incoming}', extra: { futureField: { nested: true } } });
 		const ended = sim.buildCallEvent(biancaSub, { kind: 'ended', direction: 'outgoing' });
-		const [result] = await sim.sendBatch([sim.notificationFor(adeleSub, started), sim.notificationFor(biancaSub, ended)]);
+		const [result] = await fixture.deliver([sim.notificationFor(adeleSub, started), sim.notificationFor(biancaSub, ended)]);
 		expect(result.status).toBe(202);
 		expect(result.attempts[0].withinAckWindow).toBe(true);
 
@@ -79,14 +80,14 @@ describe('call notifications', () => {
 	])('normalises the event type %s', async (eventType, event) => {
 		const { sim, harness, subscriptionOf } = await activated();
 		const sub = subscriptionOf(adele);
-		await sim.sendBatch([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', eventType }))]);
+		await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', eventType }))]);
 		expect(harness.executions[0].items[0].json.event).toBe(event);
 	});
 
 	it('passes an unknown event type through as "unknown" with the original value', async () => {
 		const { sim, harness, subscriptionOf } = await activated({ events: ['callStarted'] });
 		const sub = subscriptionOf(adele);
-		await sim.sendBatch([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', eventType: 'Microsoft.Communication.CallOnHold' }))]);
+		await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', eventType: 'Microsoft.Communication.CallOnHold' }))]);
 		expect(harness.executions[0].items[0].json).toMatchObject({ event: 'unknown', originalEventType: 'Microsoft.Communication.CallOnHold' });
 	});
 
@@ -98,14 +99,14 @@ describe('call notifications', () => {
 			sim.buildCallEvent(sub, { kind: 'ended', direction: 'incoming' }),
 			sim.buildCallEvent(sub, { kind: 'ended', direction: 'outgoing' }),
 		].map((event) => sim.notificationFor(sub, event));
-		await sim.sendBatch(items);
+		await fixture.deliver(items);
 		expect(harness.executions[0].items.map((item) => [item.json.event, item.json.direction])).toEqual([['callEnded', 'outgoing']]);
 	});
 
 	it('adds the raw notification when asked, without its clientState', async () => {
 		const { sim, harness, subscriptionOf } = await activated({ options: { includeRawNotification: true } });
 		const sub = subscriptionOf(adele);
-		await sim.sendBatch([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }))]);
+		await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }))]);
 		const raw = harness.executions[0].items[0].json.rawNotification as Record<string, unknown>;
 		expect(raw.subscriptionId).toBe(sub.id);
 		expect(raw.encryptedContent).toBeDefined();
@@ -118,7 +119,7 @@ describe('call notifications', () => {
 		const sub = subscriptionOf(adele);
 		expect(sub.resource).toBe(`users/${adele.id}/communications/callEvents`);
 		const event = sim.buildCallEvent(sub, { kind: 'ended', direction: 'microsoft.graph.callDirection.outgoing' });
-		await sim.sendBatch([sim.notificationFor(sub, event)]);
+		await fixture.deliver([sim.notificationFor(sub, event)]);
 		expect(harness.executions[0].items[0].json).toMatchObject({ event: 'callEnded', direction: 'outgoing', csUrl: event.joinCallUrl });
 	});
 });
@@ -130,7 +131,7 @@ describe('notifications that must not run the workflow', () => {
 		const good = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }));
 		const wrongState = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }), { clientState: 'guess' });
 		const unknown = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }), { subscriptionId: '00000000-0000-4000-8000-000000000000', clientState: 'guess' });
-		await sim.sendBatch([good, wrongState, unknown], { url: harness.url('notify') });
+		await fixture.deliver([good, wrongState, unknown], { url: harness.url('notify') });
 		expect(harness.executions).toHaveLength(1);
 		expect(harness.executions[0].items).toHaveLength(1);
 	});
@@ -138,7 +139,7 @@ describe('notifications that must not run the workflow', () => {
 	it('answers 401 and runs nothing when no item is ours', async () => {
 		const { sim, harness, subscriptionOf } = await activated();
 		const sub = subscriptionOf(adele);
-		const [result] = await sim.sendBatch([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }), { clientState: 'x'.repeat(64) })]);
+		const [result] = await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }), { clientState: 'x'.repeat(64) })]);
 		expect(result.status).toBe(401);
 		expect(harness.executions).toHaveLength(0);
 	});
@@ -150,7 +151,7 @@ describe('notifications that must not run the workflow', () => {
 		const data = Buffer.from(item.encryptedContent.data, 'base64');
 		data[0] ^= 0xff;
 		item.encryptedContent.data = data.toString('base64');
-		const [result] = await sim.sendBatch([item]);
+		const [result] = await fixture.deliver([item]);
 		expect(result.status).toBe(202);
 		expect(harness.executions).toHaveLength(0);
 		const line = capturedLogs.find((log) => log.message.includes('SIGNATURE_MISMATCH'));
@@ -166,6 +167,7 @@ describe('notifications that must not run the workflow', () => {
 	])('answers %s with %s', async (_, body, status) => {
 		const { harness } = await activated();
 		expect((await post(harness.url('notify'), body)).status).toBe(status);
+		await harness.settled();
 		expect(harness.executions).toHaveLength(0);
 	});
 });
