@@ -89,3 +89,12 @@ export function resolveCloudEndpoints(
 		isCustom: true,
 	};
 }
+
+/**
+ * Issuers a Graph validation token may carry for a tenant: the v1 form (security token service host of
+ * the cloud) or the v2 form (login host). A custom cloud issues like the public one.
+ */
+export function validationTokenIssuers(endpoints: CloudEndpoints, tenantId: string): string[] {
+	const stsHost = endpoints.cloud === 'china' ? 'https://sts.chinacloudapi.cn' : 'https://sts.windows.net';
+	return [`${stsHost}/${tenantId}/`, `${endpoints.loginOrigin}/${tenantId}/v2.0`];
+}

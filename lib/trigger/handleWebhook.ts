@@ -6,25 +6,34 @@ import { NotificationDecryptionError } from '../crypto/errors';
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { callEventItem } from '../notifications/callEventItem';
 import { MalformedBatchError, parseNotificationBatch } from '../notifications/notificationBatch';
+import { callEventKey, recentCallEventsFor } from '../notifications/recentCallEvents';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
-import { readSubscriptionState, writeSubscriptionState } from '../subscriptions/subscriptionState';
+import {
+	readSubscriptionState,
+	writeSubscriptionState,
+	type SubscriptionState,
+} from '../subscriptions/subscriptionState';
 import { NOTIFICATION_CERTIFICATE_CREDENTIAL } from './credentialNames';
 import { handleLifecycleEvents } from './handleLifecycleEvents';
 import { stashTestItems } from './manualHandoff';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters, type TriggerParameters } from './triggerParameters';
+import { verifyBatchOrigin } from './verifyBatchOrigin';
 
 const NO_RESPONSE: IWebhookResponseData = { noWebhookResponse: true };
 
-function decryptCallEvents(
+async function decryptCallEvents(
 	context: IWebhookFunctions,
 	accepted: AuthenticatedItem[],
-	certificateData: Parameters<typeof readNotificationCertificate>[0],
 	parameters: TriggerParameters,
+	triggerKey: string,
 	receivedAt: string,
-): IDataObject[] {
-	const certificate = readNotificationCertificate(certificateData);
+): Promise<IDataObject[]> {
+	const certificate = readNotificationCertificate(
+		await context.getCredentials(NOTIFICATION_CERTIFICATE_CREDENTIAL),
+	);
+	const recent = recentCallEventsFor(triggerKey);
 	const items: IDataObject[] = [];
 	for (const { item, slot } of accepted) {
 		let resource: unknown;
@@ -42,6 +51,11 @@ function decryptCallEvents(
 			continue;
 		}
 		const output = callEventItem(item, resource as IDataObject, slot, receivedAt, parameters.includeRawNotification);
+		const key = callEventKey(item, resource as IDataObject, String(output.event));
+		if (key && !recent.firstSighting(key)) {
+			context.logger.debug(`Skipped a redelivered ${String(output.event)} for ${slot.user}`);
+			continue;
+		}
 		const eventWanted = output.event === 'unknown' || parameters.events.includes(output.event as never);
 		const directionWanted =
 			output.direction === 'unknown' || parameters.directions.includes(output.direction as never);
@@ -50,9 +64,35 @@ function decryptCallEvents(
 	return items;
 }
 
+async function applyLifecycleEvents(
+	context: IWebhookFunctions,
+	triggerKey: string,
+	saved: SubscriptionState,
+	lifecycleItems: AuthenticatedItem[],
+	receivedAt: string,
+): Promise<IDataObject[]> {
+	const outcome = await withLock(triggerKey, () => {
+		const state = currentState(triggerKey, saved) ?? saved;
+		return handleLifecycleEvents(
+			context,
+			() => subscriptionDepsFor(context, state.apiVersion),
+			state,
+			lifecycleItems,
+			receivedAt,
+		);
+	});
+	if (outcome.changed) {
+		// n8n saves this only when the request starts no execution, which is the lifecycle URL's case.
+		writeSubscriptionState(context.getWorkflowStaticData('node'), outcome.state);
+		rememberState(triggerKey, outcome.state);
+	}
+	return outcome.missedItems;
+}
+
 /**
- * Graph's side of the conversation: the validation handshake, then batches of notifications. Cheap
- * checks come first and the 202 goes out before any decryption or Graph call, inside Graph's 3 s.
+ * Graph's side of the conversation: the validation handshake, then batches of notifications. Only
+ * cheap checks (shape, clientState) come before the answer; the 202 goes out before token
+ * verification, decryption or any Graph call, well inside Graph's 3 seconds.
  */
 export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -64,52 +104,44 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 		return NO_RESPONSE;
 	}
 
-	const staticData = this.getWorkflowStaticData('node');
-	const saved = readSubscriptionState(staticData);
-	const key = liveStateKey(this.getWorkflow().id ?? '', this.getNode().name, saved?.notificationUrl ?? '');
-	const state = currentState(key, saved);
+	const saved = readSubscriptionState(this.getWorkflowStaticData('node'));
+	const triggerKey = liveStateKey(this.getWorkflow().id ?? '', this.getNode().name, saved?.notificationUrl ?? '');
+	const state = currentState(triggerKey, saved);
 
-	let accepted: AuthenticatedItem[] = [];
+	let batch;
 	try {
-		const batch = parseNotificationBatch(this.getBodyData());
-		accepted = state ? authenticateNotifications(batch.items, state.slots).accepted : [];
+		batch = parseNotificationBatch(this.getBodyData());
 	} catch (error) {
 		if (!(error instanceof MalformedBatchError)) throw error;
 		response.status(400).json({ error: error.message });
 		return NO_RESPONSE;
 	}
-	if (accepted.length === 0) {
+	const accepted = state ? authenticateNotifications(batch.items, state.slots).accepted : [];
+	if (!saved || accepted.length === 0) {
 		response.status(401).json({ error: 'No notification in this request belongs to an active subscription of this trigger' });
 		return NO_RESPONSE;
 	}
 	response.status(202).end();
 
-	const receivedAt = new Date().toISOString();
 	const parameters = readTriggerParameters(this);
+	if (!parameters.skipValidationTokenCheck) {
+		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted);
+		if (!verdict.valid) {
+			this.logger.warn(`Ignored a notification batch that could not be proven to come from Microsoft Graph: ${verdict.reason}`);
+			return NO_RESPONSE;
+		}
+	}
+
+	const receivedAt = new Date().toISOString();
 	const lifecycleItems = accepted.filter(({ item }) => typeof item.lifecycleEvent === 'string');
 	const changeItems = accepted.filter(({ item }) => typeof item.lifecycleEvent !== 'string');
 	const output: IDataObject[] = [];
-
 	if (changeItems.length > 0) {
-		const certificateData = await this.getCredentials(NOTIFICATION_CERTIFICATE_CREDENTIAL);
-		output.push(...decryptCallEvents(this, changeItems, certificateData, parameters, receivedAt));
+		output.push(...(await decryptCallEvents(this, changeItems, parameters, triggerKey, receivedAt)));
 	}
-	if (lifecycleItems.length > 0 && state) {
-		const outcome = await withLock(key, () =>
-			handleLifecycleEvents(
-				this,
-				() => subscriptionDepsFor(this, state.apiVersion),
-				currentState(key, saved) ?? state,
-				lifecycleItems,
-				receivedAt,
-			),
-		);
-		if (outcome.changed) {
-			// Saved by n8n only when this request starts no execution, which is the lifecycle URL's case.
-			writeSubscriptionState(staticData, outcome.state);
-			rememberState(key, outcome.state);
-		}
-		if (parameters.emitMissedNotifications) output.push(...outcome.missedItems);
+	if (lifecycleItems.length > 0) {
+		const missed = await applyLifecycleEvents(this, triggerKey, saved, lifecycleItems, receivedAt);
+		if (parameters.emitMissedNotifications) output.push(...missed);
 	}
 
 	if (output.length === 0) return NO_RESPONSE;

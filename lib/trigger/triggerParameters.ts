@@ -16,6 +16,7 @@ export interface TriggerParameters {
 	directions: CallDirection[];
 	includeRawNotification: boolean;
 	emitMissedNotifications: boolean;
+	skipValidationTokenCheck: boolean;
 }
 
 function usersParameter(value: unknown): string[] {
@@ -39,5 +40,6 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 		directions: (get('directions', ['incoming', 'outgoing']) as CallDirection[]) ?? [],
 		includeRawNotification: options.includeRawNotification === true,
 		emitMissedNotifications: options.emitMissedNotifications === true,
+		skipValidationTokenCheck: options.skipValidationTokenCheck === true,
 	};
 }

@@ -81,6 +81,14 @@ export const triggerProperties: INodeProperties[] = [
 				description: 'Graph resource per user; {ID} is replaced by the user\'s object ID. For the renamed preview use users/{ID}/communications/callEvents.',
 			},
 			{
+				displayName: 'Skip Validation Token Check (Weakens Security)',
+				name: 'skipValidationTokenCheck',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to accept notifications without verifying the tokens Microsoft Graph signs them with. Only for endpoints that cannot reach the Microsoft identity platform\'s signing keys; anyone who learns a client state could then run the workflow.',
+			},
+			{
 				displayName: 'Subscription Lifetime (Minutes)',
 				name: 'lifetimeMinutes',
 				type: 'number',
