@@ -32,7 +32,13 @@ export async function verifyValidationTokens(
 	const issuers = expectation.tenantIds.flatMap((tenantId) => validationTokenIssuers(expectation.endpoints, tenantId));
 	for (const [index, token] of tokens.entries()) {
 		const label = `validation token ${index + 1}`;
-		const decoded = jwt.decode(token, { complete: true });
+		let decoded: jwt.Jwt | null;
+		try {
+			decoded = jwt.decode(token, { complete: true });
+		} catch {
+			// jsonwebtoken throws on a token whose header or payload is not JSON.
+			decoded = null;
+		}
 		if (!decoded || typeof decoded.payload === 'string') return { valid: false, reason: `${label} is not a JWT` };
 		if (decoded.header.alg !== 'RS256' || typeof decoded.header.kid !== 'string') {
 			return { valid: false, reason: `${label} is not an RS256 token with a key ID` };

@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { forgetGraphClients } from '../../lib/auth/graphTokenProvider';
 import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
@@ -49,7 +49,13 @@ export const certificateCredential = {
 /** A simulator with one tenant, app and three users, and a harness running the trigger against it. */
 export async function startTriggerFixture(
 	parameters: IDataObject,
-	options: { simulator?: GraphSimulatorOptions; permissions?: string[]; plainHttp?: boolean } = {},
+	options: {
+		simulator?: GraphSimulatorOptions;
+		permissions?: string[];
+		plainHttp?: boolean;
+		appCredential?: Partial<ReturnType<typeof appCredentialFor>>;
+		certificateCredential?: ICredentialDataDecryptedObject;
+	} = {},
 ): Promise<TriggerFixture> {
 	forgetGraphClients();
 	forgetAllLiveStates();
@@ -64,8 +70,8 @@ export async function startTriggerFixture(
 	for (const user of USERS) sim.addUser(user);
 	const harness = await TriggerHarness.start({
 		parameters,
-		appCredential: appCredentialFor(sim),
-		certificateCredential,
+		appCredential: { ...appCredentialFor(sim), ...options.appCredential },
+		certificateCredential: options.certificateCredential ?? certificateCredential,
 		plainHttp: options.plainHttp,
 	});
 	return {
