@@ -12,6 +12,7 @@ export interface GraphSubscription {
 	lifecycleNotificationUrl?: string | null;
 	expirationDateTime: string;
 	applicationId?: string;
+	encryptionCertificateId?: string | null;
 }
 
 export interface NewSubscription {

@@ -1,4 +1,5 @@
 import {
+	deleteSubscription,
 	getSubscription,
 	listSubscriptions,
 	renewSubscription,
@@ -32,6 +33,18 @@ export async function ensureSubscription(
 	mode: EnsureMode,
 ): Promise<SubscriptionSlot> {
 	const now = deps.now();
+	const callsGraph = mode !== 'renewIfDue' || isRenewalDue(slot, state, now);
+	if (slot.subscriptionId && slot.certificateId && callsGraph) {
+		// Graph keeps encrypting with the certificate a subscription was made with; after a rotation
+		// of the credential, the subscription is made again with the new one (the previous key still
+		// opens what is in flight).
+		const { certificateId } = await deps.certificate();
+		if (certificateId !== slot.certificateId) {
+			deps.logger.info(`Moving the subscription for ${slot.user} to encryption certificate ${certificateId}`);
+			await deleteSubscription(deps.graph, slot.subscriptionId);
+			return postSubscription(deps, state, { ...slot, subscriptionId: undefined }, 'adopt');
+		}
+	}
 	if (slot.subscriptionId) {
 		if (mode === 'renewNow' || isRenewalDue(slot, state, now)) {
 			const renewed = await renewSubscription(deps.graph, slot.subscriptionId, expiryFor(state, now));

@@ -25,6 +25,7 @@ export function slotWith(slot: SubscriptionSlot, subscription: GraphSubscription
 		subscriptionId: subscription.id,
 		expiresAt: subscription.expirationDateTime,
 		renewedAt: now.toISOString(),
+		certificateId: subscription.encryptionCertificateId ?? slot.certificateId,
 	};
 }
 

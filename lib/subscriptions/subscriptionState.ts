@@ -16,6 +16,8 @@ export interface SubscriptionSlot {
 	expiresAt?: string;
 	/** When the current expiry was granted: half-way between this and expiresAt, renewal is due. */
 	renewedAt?: string;
+	/** The encryption certificate the subscription was made with; a rotated credential moves it. */
+	certificateId?: string;
 }
 
 export interface SubscriptionState {

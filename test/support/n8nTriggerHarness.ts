@@ -125,6 +125,11 @@ export class TriggerHarness {
 		return (JSON.parse(this.savedStaticData) as IDataObject)[`node:${NODE_NAME}`] as IDataObject ?? {};
 	}
 
+	/** Editing a credential: n8n hands the new data to every later call. */
+	setCertificateCredential(data: ICredentialDataDecryptedObject): void {
+		this.options.certificateCredential = data;
+	}
+
 	setParameters(parameters: IDataObject): void {
 		this.node = { ...this.node, parameters: parameters as INodeParameters };
 	}
@@ -279,13 +284,14 @@ export class TriggerHarness {
 	}
 
 	private additionalData(extra: Partial<IWorkflowExecuteAdditionalData> = {}): IWorkflowExecuteAdditionalData {
-		const credentials: Record<string, ICredentialDataDecryptedObject> = {
+		// Looked up at each call, as n8n reads the stored credential each time.
+		const credentials = (): Record<string, ICredentialDataDecryptedObject> => ({
 			microsoftGraphAppApi: this.options.appCredential,
 			microsoftGraphNotificationCertificateApi: this.options.certificateCredential,
-		};
+		});
 		const credentialsHelper = {
 			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) => {
-				const data = credentials[type];
+				const data = credentials()[type];
 				if (!data) throw new Error(`No test credential of type ${type}`);
 				return { ...data };
 			},

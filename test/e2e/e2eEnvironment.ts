@@ -1,0 +1,258 @@
+/**
+ * One end-to-end environment: the Graph + login simulator in the jest process, a real n8n child
+ * process (HTTPS, SQLite, the built package) that trusts the simulator's CA, an owner with an API key,
+ * both credentials (Custom cloud pointing at the simulator, a freshly generated encryption
+ * certificate), and helpers to create, activate and inspect trigger workflows.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions, type StoredSubscription } from '../simulator';
+import { ensureTestCa, issueServerCertificate } from '../simulator/testCa';
+import { N8nApi, outputOf, type N8nExecution } from './n8nApi';
+import { ensureN8n, freePort, N8nProcess, REPO_ROOT, requireBuiltPackage, sleep } from './n8nProcess';
+
+export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
+export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
+export const USERS = [
+	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
+	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
+	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
+];
+export const TRIGGER_NODE = 'Teams Call Trigger';
+export const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
+
+export interface TriggerWorkflow {
+	id: string;
+	webhookId: string;
+	notifyUrl: string;
+	lifecycleUrl: string;
+	testNotifyUrl: string;
+	testLifecycleUrl: string;
+}
+
+export interface EncryptionCertificate {
+	certificatePem: string;
+	privateKeyPem: string;
+	certificateId: string;
+}
+
+export async function waitFor<T>(
+	what: string,
+	probe: () => T | undefined | false | Promise<T | undefined | false>,
+	timeoutMs = 30_000,
+	intervalMs = 250,
+): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	for (;;) {
+		try {
+			const value = await probe();
+			if (value !== undefined && value !== false) return value;
+		} catch (error) {
+			last = error;
+		}
+		if (Date.now() > deadline) {
+			throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+		}
+		await sleep(intervalMs);
+	}
+}
+
+/** A fresh certificate from the package's own tool (the built CLI). */
+export function generateEncryptionCertificate(dir: string): EncryptionCertificate {
+	execFileSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'n8n-nodes-teams-calls.js'), 'generate-certificate', '--out', dir, '--subject', 'CN=n8n e2e notifications'], {
+		stdio: ['ignore', 'ignore', 'inherit'],
+	});
+	return {
+		certificatePem: readFileSync(path.join(dir, 'certificate.pem'), 'utf8'),
+		privateKeyPem: readFileSync(path.join(dir, 'private-key.pem'), 'utf8'),
+		certificateId: `e2e-${randomBytes(4).toString('hex')}`,
+	};
+}
+
+export interface E2eOptions {
+	simulator?: GraphSimulatorOptions;
+	/** Keep the temp folder (logs, SQLite) after close; also kept when N8N_E2E_KEEP=1. */
+	keep?: boolean;
+}
+
+export class E2eEnvironment {
+	private constructor(
+		readonly sim: GraphSimulator,
+		readonly n8n: N8nProcess,
+		readonly api: N8nApi,
+		readonly tmp: string,
+		readonly certificate: EncryptionCertificate,
+		readonly credentials: { app: { id: string; name: string }; certificate: { id: string; name: string } },
+		private readonly keep: boolean,
+	) {}
+
+	static async start(options: E2eOptions = {}): Promise<E2eEnvironment> {
+		const dist = requireBuiltPackage();
+		const paths = ensureN8n();
+		const tmp = mkdtempSync(path.join(os.tmpdir(), 'teams-calls-e2e-'));
+		let sim: GraphSimulator | undefined;
+		let n8n: N8nProcess | undefined;
+		try {
+			sim = await startGraphSimulator({ validationTimeoutMs: 10_000, ...options.simulator });
+			sim.registerTenant(TENANT);
+			const clientSecret = `e2e~${randomBytes(18).toString('base64url')}`;
+			sim.registerApp({
+				tenantId: TENANT,
+				clientId: CLIENT_ID,
+				secrets: [{ value: clientSecret }],
+				permissions: ['CallEvents.Read.All', 'User.Read.All'],
+			});
+			for (const user of USERS) sim.addUser(user);
+
+			// n8n serves HTTPS with a certificate from the same CA the simulator uses, and trusts that CA.
+			const ca = ensureTestCa();
+			const serverCert = issueServerCertificate(ca, ['localhost', '127.0.0.1']);
+			const tlsDir = path.join(tmp, 'tls');
+			const certificateDir = path.join(tmp, 'encryption-certificate');
+			for (const dir of [tlsDir, certificateDir]) mkdirSync(dir, { recursive: true });
+			writeFileSync(path.join(tlsDir, 'server-cert.pem'), serverCert.certPem);
+			writeFileSync(path.join(tlsDir, 'server-key.pem'), serverCert.keyPem, { mode: 0o600 });
+			const certificate = generateEncryptionCertificate(certificateDir);
+
+			n8n = new N8nProcess({
+				paths,
+				userFolder: path.join(tmp, 'n8n-home'),
+				port: await freePort(),
+				brokerPort: await freePort(),
+				tls: {
+					certPath: path.join(tlsDir, 'server-cert.pem'),
+					keyPath: path.join(tlsDir, 'server-key.pem'),
+					caPath: ca.caCertPath,
+					caPem: ca.caCertPem,
+				},
+				customExtensions: dist,
+				encryptionKey: 'e2e-fixed-encryption-key-0123456789abcdef',
+			});
+			await n8n.start();
+			const api = new N8nApi(n8n.baseUrl, ca.caCertPem);
+			await api.setUp();
+			const app = await api.createCredential('Graph app (simulator)', 'microsoftGraphAppApi', {
+				cloud: 'custom',
+				customLoginHost: sim.loginBaseUrl,
+				customGraphBaseUrl: sim.graphBaseUrl,
+				tenantId: TENANT,
+				clientId: CLIENT_ID,
+				authentication: 'clientSecret',
+				clientSecret,
+			});
+			const cert = await api.createCredential('Notification certificate (e2e)', 'microsoftGraphNotificationCertificateApi', {
+				certificateFormat: 'pem',
+				certificatePem: certificate.certificatePem,
+				privateKeyPem: certificate.privateKeyPem,
+				certificateId: certificate.certificateId,
+			});
+			return new E2eEnvironment(sim, n8n, api, tmp, certificate, { app, certificate: cert }, options.keep ?? process.env.N8N_E2E_KEEP === '1');
+		} catch (error) {
+			if (n8n) {
+				process.stderr.write(`n8n log tail:\n${n8n.tail(80)}\n`);
+				await n8n.stop();
+			}
+			await sim?.close();
+			throw error;
+		}
+	}
+
+	workflowJson(name: string, parameters: Record<string, unknown>, webhookId: string): Record<string, unknown> {
+		return {
+			name,
+			nodes: [
+				{
+					id: randomUUID(),
+					name: TRIGGER_NODE,
+					type: NODE_TYPE,
+					typeVersion: 1,
+					position: [0, 0],
+					webhookId,
+					parameters,
+					credentials: {
+						microsoftGraphAppApi: this.credentials.app,
+						microsoftGraphNotificationCertificateApi: this.credentials.certificate,
+					},
+				},
+				{ id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} },
+			],
+			connections: { [TRIGGER_NODE]: { main: [[{ node: 'NoOp', type: 'main', index: 0 }]] } },
+			settings: { executionOrder: 'v1' },
+		};
+	}
+
+	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>): Promise<TriggerWorkflow> {
+		const webhookId = randomUUID();
+		const { id } = await this.api.createWorkflow(this.workflowJson(name, parameters, webhookId));
+		const base = this.n8n.baseUrl;
+		return {
+			id,
+			webhookId,
+			notifyUrl: `${base}/webhook/${webhookId}/notify`,
+			lifecycleUrl: `${base}/webhook/${webhookId}/lifecycle`,
+			testNotifyUrl: `${base}/webhook-test/${webhookId}/notify`,
+			testLifecycleUrl: `${base}/webhook-test/${webhookId}/lifecycle`,
+		};
+	}
+
+	/** Live subscriptions in the simulator for this workflow's production URL (optionally one user). */
+	live(workflow: TriggerWorkflow, userId?: string): StoredSubscription[] {
+		return this.sim
+			.subscriptions()
+			.filter((s) => s.notificationUrl === workflow.notifyUrl && (userId === undefined || s.resource.includes(userId)));
+	}
+
+	/** Waits until each user has exactly one live production subscription. */
+	async waitForSubscriptions(workflow: TriggerWorkflow, userIds: string[], timeoutMs = 30_000): Promise<StoredSubscription[]> {
+		return waitFor(
+			`one live subscription for each of ${userIds.length} user(s)`,
+			() => {
+				const live = this.live(workflow);
+				const ok = userIds.every((id) => live.filter((s) => s.resource.includes(id)).length === 1);
+				return ok && live.length === userIds.length ? live : undefined;
+			},
+			timeoutMs,
+		);
+	}
+
+	async executions(workflow: TriggerWorkflow): Promise<N8nExecution[]> {
+		return this.api.executions(workflow.id);
+	}
+
+	/** Waits until the workflow has `count` finished executions (and returns them). */
+	async waitForExecutions(workflow: TriggerWorkflow, count: number, timeoutMs = 30_000): Promise<N8nExecution[]> {
+		return waitFor(
+			`${count} finished execution(s)`,
+			async () => {
+				const all = await this.executions(workflow);
+				return all.length >= count && all.every((e) => e.status !== 'running' && e.status !== 'new') ? all : undefined;
+			},
+			timeoutMs,
+			500,
+		);
+	}
+
+	itemsOf(execution: N8nExecution): Array<Record<string, unknown>> {
+		return outputOf(execution, TRIGGER_NODE);
+	}
+
+	/** SIGTERM n8n, run `whileStopped`, start it again on the same user folder. */
+	async restart(whileStopped?: () => void | Promise<void>): Promise<void> {
+		await this.n8n.stop();
+		await whileStopped?.();
+		await this.n8n.start();
+		await this.api.login();
+	}
+
+	async close(): Promise<void> {
+		await this.n8n.stop().catch(() => undefined);
+		await this.sim.close().catch(() => undefined);
+		if (!this.keep) rmSync(this.tmp, { recursive: true, force: true });
+		else process.stderr.write(`e2e: kept ${this.tmp}\n`);
+	}
+}

@@ -1,0 +1,257 @@
+/**
+ * Scenarios 1, 2, 3, 8 and 7 of issue 3 in one real n8n: activation, call events, forged input,
+ * manual "listen for test event", deactivation. The tests run in order on one workflow.
+ */
+import { X509Certificate } from 'node:crypto';
+
+import type { StoredSubscription } from '../simulator';
+import { E2eEnvironment, TENANT, TRIGGER_NODE, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import { saveLogs } from './logs';
+import { sleep } from './n8nProcess';
+
+const [adele, bianca, cyril] = USERS;
+let env: E2eEnvironment;
+let workflow: TriggerWorkflow;
+let production: StoredSubscription[] = [];
+
+beforeAll(async () => {
+	env = await E2eEnvironment.start();
+	workflow = await env.createTriggerWorkflow('Teams calls e2e', {
+		// By principal name and by object ID.
+		users: [adele.userPrincipalName, bianca.id, cyril.id],
+		events: ['callStarted', 'callEnded'],
+		directions: ['incoming', 'outgoing'],
+		options: {},
+	});
+});
+
+afterAll(async () => {
+	if (env) {
+		saveLogs('webhooks', env.n8n.logs());
+		await env.close();
+	}
+});
+
+const subscriptionOf = (userId: string) => {
+	const found = production.find((s) => s.resource.includes(userId));
+	if (!found) throw new Error(`no subscription for ${userId}`);
+	return found;
+};
+
+/** No new execution appears within a short quiet period. */
+async function expectNoNewExecution(before: number, quietMs = 3000): Promise<void> {
+	await sleep(quietMs);
+	expect(await env.executions(workflow)).toHaveLength(before);
+}
+
+describe('real n8n: a workflow with the Teams call trigger', () => {
+	it('1. activate: exactly one subscription per watched user, right settings, both handshakes answered', async () => {
+		await env.api.activate(workflow.id);
+		production = await env.waitForSubscriptions(workflow, USERS.map((u) => u.id));
+		// Nothing more arrives afterwards (no duplicate from the trigger/webhook race or a retry).
+		await sleep(5000);
+		expect(env.live(workflow)).toHaveLength(3);
+		expect(env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ })).toBe(3);
+
+		const der = new X509Certificate(env.certificate.certificatePem).raw.toString('base64');
+		for (const user of USERS) {
+			const subscription = subscriptionOf(user.id);
+			expect(subscription).toMatchObject({
+				resource: `users/${user.id}/callConversations`,
+				changeType: 'updated',
+				notificationUrl: workflow.notifyUrl,
+				lifecycleNotificationUrl: workflow.lifecycleUrl,
+				includeResourceData: true,
+				encryptionCertificate: der,
+				encryptionCertificateId: env.certificate.certificateId,
+				tenantId: TENANT,
+			});
+			expect(subscription.clientState).toMatch(/^[A-Za-z0-9_-]{64}$/);
+			expect(Date.parse(subscription.expirationDateTime) - Date.now()).toBeGreaterThan(1400 * 60_000);
+		}
+		expect(new Set(production.map((s) => s.clientState)).size).toBe(3);
+
+		const handshakes = env.sim.handshakes;
+		expect(handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl) && h.outcome === 'ok')).toHaveLength(3);
+		expect(handshakes.filter((h) => h.url.startsWith(workflow.lifecycleUrl) && h.outcome === 'ok')).toHaveLength(3);
+		expect(handshakes.filter((h) => h.outcome !== 'ok')).toEqual([]);
+		expect(await env.executions(workflow)).toHaveLength(0);
+	});
+
+	it('2a. call started and ended for several users: one execution per POST, decrypted and normalised', async () => {
+		const sent: Array<{ user: (typeof USERS)[number]; kind: 'started' | 'ended'; direction: string; event: Record<string, unknown> }> = [];
+		for (const user of USERS) {
+			for (const kind of ['started', 'ended'] as const) {
+				const sub = subscriptionOf(user.id);
+				const direction = user === bianca ? 'outgoing' : 'incoming';
+				const event = env.sim.buildCallEvent(sub, { kind, direction });
+				const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
+				expect(result.status).toBe(202);
+				sent.push({ user, kind, direction, event });
+				// One POST, one execution: wait for it before the next POST so the order is known.
+				await env.waitForExecutions(workflow, sent.length);
+			}
+		}
+		const executions = await env.waitForExecutions(workflow, sent.length);
+		expect(executions).toHaveLength(6);
+		executions.forEach((execution, index) => {
+			expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
+			const items = env.itemsOf(execution);
+			const { user, kind, direction, event } = sent[index];
+			expect(items).toEqual([
+				{
+					event: kind === 'started' ? 'callStarted' : 'callEnded',
+					direction,
+					userId: user.id,
+					csUrl: event.csUrl,
+					callId: event.callId,
+					receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+					subscriptionId: subscriptionOf(user.id).id,
+					tenantId: TENANT,
+					changeType: 'updated',
+					resource: subscriptionOf(user.id).resource,
+					data: event,
+				},
+			]);
+			// The NoOp after the trigger got the same item.
+			expect(execution.data?.resultData?.runData?.NoOp).toBeDefined();
+		});
+	});
+
+	it('2b. a batch of 100 notifications in one POST: one execution with 100 items, answered in under 3 s', async () => {
+		const before = (await env.executions(workflow)).length;
+		const items = Array.from({ length: 100 }, (_, index) => {
+			const sub = subscriptionOf(USERS[index % 3].id);
+			return env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: index % 2 ? 'ended' : 'started' }));
+		});
+		const [result] = await env.sim.sendBatch(items);
+		expect(result.status).toBe(202);
+		expect(result.attempts).toHaveLength(1);
+		expect(result.attempts[0].responseTimeMs).toBeLessThan(3000);
+		const executions = await env.waitForExecutions(workflow, before + 1);
+		expect(executions).toHaveLength(before + 1);
+		const output = env.itemsOf(executions[before]);
+		expect(output).toHaveLength(100);
+		expect(new Set(output.map((item) => item.callId)).size).toBe(100);
+		expect(output.filter((item) => item.event === 'callStarted')).toHaveLength(50);
+	});
+
+	it('3. forged, tampered, wrong-clientState and unknown-subscription notifications run nothing; n8n stays healthy', async () => {
+		const before = (await env.executions(workflow)).length;
+		const sub = subscriptionOf(adele.id);
+		const callStarted = () => env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }));
+		const results: Array<[string, number | undefined]> = [];
+		const send = async (label: string, ...args: Parameters<typeof env.sim.sendBatch>) => {
+			const [result] = await env.sim.sendBatch(...args);
+			results.push([label, result.status]);
+		};
+
+		await send('no validation tokens', [callStarted()], { validationTokens: null });
+		await send('token signed by an unknown key', [callStarted()], {
+			validationTokens: [env.sim.validationTokenFor(sub.applicationId, TENANT, {}, { foreignKey: true })],
+		});
+		await send('token for another app', [callStarted()], {
+			validationTokens: [env.sim.validationTokenFor('99999999-0000-4000-8000-000000000009', TENANT)],
+		});
+		const tampered = callStarted();
+		const data = Buffer.from(tampered.encryptedContent.data, 'base64');
+		data[0] ^= 0xff;
+		tampered.encryptedContent.data = data.toString('base64');
+		await send('tampered encrypted content', [tampered]);
+		await send('wrong clientState', [env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }), { clientState: 'x'.repeat(64) })]);
+		await send(
+			'unknown subscription',
+			[
+				env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }), {
+					subscriptionId: '00000000-0000-4000-8000-000000000000',
+					clientState: 'guess',
+				}),
+			],
+			{ url: workflow.notifyUrl },
+		);
+		const shapeless = await env.sim.deliver(workflow.notifyUrl, { hello: 'world' });
+		results.push(['a body without value', shapeless.status]);
+		for (const [label, status] of results) {
+			// Graph retries on 5xx; the node answers 202 (accepted, dropped) or 4xx, never 5xx.
+			expect([label, typeof status === 'number' && status >= 200 && status < 500]).toEqual([label, true]);
+		}
+		await expectNoNewExecution(before);
+		expect(await env.api.healthy()).toBe(true);
+		expect(env.n8n.isRunning).toBe(true);
+
+		// And genuine traffic still flows.
+		const [ok] = await env.sim.sendBatch([callStarted()]);
+		expect(ok.status).toBe(202);
+		const executions = await env.waitForExecutions(workflow, before + 1);
+		expect(env.itemsOf(executions[before])).toHaveLength(1);
+	});
+
+	it('8. manual "listen for test event": one call event on the test URL, production subscriptions untouched', async () => {
+		const before = (await env.executions(workflow)).length;
+		const productionIds = env.live(workflow).map((s) => s.id).sort();
+		const createsBefore = env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
+			workflowId: workflow.id,
+			startNodes: [],
+			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
+		});
+		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
+		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
+			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
+			return found.length === 3 ? found : undefined;
+		});
+		for (const s of testSubscriptions) expect(s.lifecycleNotificationUrl).toBe(workflow.testLifecycleUrl);
+		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
+		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
+		expect(result.status).toBe(202);
+
+		const manual = await waitFor(
+			'the manual execution',
+			async () => {
+				const all = await env.executions(workflow);
+				const found = all.filter((e) => e.mode === 'manual');
+				return found.length && found.every((e) => e.status !== 'running' && e.status !== 'new') ? found : undefined;
+			},
+			30_000,
+			500,
+		);
+		expect(manual).toHaveLength(1);
+		expect(manual[0].status).toBe('success');
+		expect(env.itemsOf(manual[0])).toEqual([
+			expect.objectContaining({ event: 'callStarted', direction: 'outgoing', userId: bianca.id, subscriptionId: test.id, callId: event.callId }),
+		]);
+		// The test webhook is consumed: its subscriptions go, production stays exactly as it was.
+		await waitFor('test subscriptions deleted', () => env.sim.subscriptions().every((s) => s.notificationUrl !== workflow.testNotifyUrl), 30_000);
+		expect(env.live(workflow).map((s) => s.id).sort()).toEqual(productionIds);
+		expect(env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ })).toBe(createsBefore + 3);
+		const all = await env.executions(workflow);
+		expect(all.filter((e) => e.mode !== 'manual')).toHaveLength(before);
+
+		// Production still delivers.
+		const sub = subscriptionOf(cyril.id);
+		await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
+		await waitFor('a production execution after the manual run', async () => {
+			const now = await env.executions(workflow);
+			return now.filter((e) => e.mode === 'webhook').length === before + 1 ? now : undefined;
+		});
+	});
+
+	it('7. deactivate: every subscription is deleted in the simulator', async () => {
+		const ids = env.live(workflow).map((s) => s.id);
+		expect(ids).toHaveLength(3);
+		await env.api.deactivate(workflow.id);
+		await waitFor('all subscriptions deleted', () => env.sim.subscriptions().length === 0, 30_000);
+		for (const id of ids) {
+			expect(env.sim.getSubscription(id)?.state).toBe('deleted');
+			expect(env.sim.countRequests({ method: 'DELETE', path: new RegExp(`/subscriptions/${id}$`) })).toBe(1);
+		}
+		// The production URL is gone and a late notification runs nothing.
+		const before = (await env.executions(workflow)).length;
+		const sub = subscriptionOf(adele.id);
+		const [late] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
+		expect(late.status).toBe(404);
+		await expectNoNewExecution(before, 1000);
+		expect(await env.api.healthy()).toBe(true);
+	});
+});
