@@ -89,6 +89,8 @@ export class E2eEnvironment {
 		readonly certificate: EncryptionCertificate,
 		readonly credentials: { app: { id: string; name: string }; certificate: { id: string; name: string } },
 		private readonly keep: boolean,
+		/** The app credential's secret, so tests can check it never shows up in logs or outputs. */
+		readonly clientSecret: string,
 	) {}
 
 	static async start(options: E2eOptions = {}): Promise<E2eEnvironment> {
@@ -151,7 +153,7 @@ export class E2eEnvironment {
 				privateKeyPem: certificate.privateKeyPem,
 				certificateId: certificate.certificateId,
 			});
-			return new E2eEnvironment(sim, n8n, api, tmp, certificate, { app, certificate: cert }, options.keep ?? process.env.N8N_E2E_KEEP === '1');
+			return new E2eEnvironment(sim, n8n, api, tmp, certificate, { app, certificate: cert }, options.keep ?? process.env.N8N_E2E_KEEP === '1', clientSecret);
 		} catch (error) {
 			if (n8n) {
 				process.stderr.write(`n8n log tail:\n${n8n.tail(80)}\n`);

@@ -238,7 +238,12 @@ export class N8nProcess {
 		const child = this.child;
 		if (!child || !this.isRunning) return;
 		killGroup(child, 'SIGTERM');
-		const timedOut = await Promise.race([this.exited!.then(() => false), sleep(graceMs).then(() => true)]);
+		let timer: NodeJS.Timeout | undefined;
+		const timedOut = await Promise.race([
+			this.exited!.then(() => false),
+			new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+		]);
+		clearTimeout(timer);
 		if (timedOut) {
 			killGroup(child, 'SIGKILL');
 			await this.exited;

@@ -178,6 +178,17 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		await expectNoNewExecution(before);
 		expect(await env.api.healthy()).toBe(true);
 		expect(env.n8n.isRunning).toBe(true);
+		// n8n's log says why each was dropped, and leaks no clientState.
+		const log = env.n8n.logs();
+		for (const reason of [
+			/could not be proven to come from Microsoft Graph: the batch carries no validationTokens/,
+			/could not be proven to come from Microsoft Graph: .*key the identity platform does not publish/,
+			/could not be proven to come from Microsoft Graph: .*jwt audience invalid/,
+			/SIGNATURE_MISMATCH/,
+		]) {
+			expect(log).toMatch(reason);
+		}
+		for (const s of production) expect(log).not.toContain(s.clientState);
 
 		// And genuine traffic still flows.
 		const [ok] = await env.sim.sendBatch([callStarted()]);
@@ -253,5 +264,12 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(late.status).toBe(404);
 		await expectNoNewExecution(before, 1000);
 		expect(await env.api.healthy()).toBe(true);
+
+		// Nothing secret ever reached n8n's log.
+		const log = env.n8n.logs();
+		expect(log).not.toContain('PRIVATE KEY');
+		expect(log).not.toContain(env.clientSecret);
+		expect(JSON.stringify(await env.executions(workflow))).not.toContain(env.clientSecret);
+		expect(log).not.toContain(env.certificate.privateKeyPem.split('\n')[1]);
 	});
 });
