@@ -55,6 +55,8 @@ export interface GraphSimulatorOptions {
 	now?: () => number;
 	/** Answer a duplicate create with 409 (default true). */
 	rejectDuplicates?: boolean;
+	/** What counts as a duplicate: same resource and URL (default), or same resource whatever the URL (Graph's documented rule). */
+	duplicateScope?: 'resourceAndUrl' | 'resource';
 	/** Graph error code for a failed validation handshake (default 'InvalidRequest', as observed). */
 	validationErrorCode?: string;
 	/** Fail validation when the echo is not text/plain (default true). */
@@ -190,6 +192,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					graphBaseUrl: () => graphBaseUrl,
 					pageSize: options.pageSize ?? 100,
 					rejectDuplicates: options.rejectDuplicates ?? true,
+					duplicateScope: options.duplicateScope ?? 'resourceAndUrl',
 					subscriptionPermissions: options.subscriptionPermissions ?? ['CallEvents.Read.All'],
 					now,
 				},

@@ -19,6 +19,8 @@ export interface SubscriptionsApiDeps {
 	graphBaseUrl: () => string;
 	pageSize: number;
 	rejectDuplicates: boolean;
+	/** 'resource': Graph's documented rule (one per resource and change type per app, whatever the URL). */
+	duplicateScope?: 'resourceAndUrl' | 'resource';
 	/** The caller needs one of these roles to subscribe. */
 	subscriptionPermissions: string[];
 	now: () => number;
@@ -72,7 +74,7 @@ export async function createSubscription(
 			.find(
 				(s) =>
 					s.resource.replace(/^\/+/, '').toLowerCase() === request.resourceKey &&
-					s.notificationUrl === request.notificationUrl &&
+					(deps.duplicateScope === 'resource' || s.notificationUrl === request.notificationUrl) &&
 					s.changeType === request.changeType,
 			);
 		if (existing) {

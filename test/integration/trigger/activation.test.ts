@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { capturedLogs, TriggerHarness } from '../../support/n8nTriggerHarness';
 import {
+	appCredentialFor,
+	certificateCredential,
 	CLIENT_ID,
 	encryptionCertificate,
 	startTriggerFixture,
@@ -130,5 +132,42 @@ describe('activation through n8n-core contexts against the Graph simulator', () 
 		// Graph cannot reach this URL: n8n is not published under it.
 		fixture.harness.baseUrl = 'https://localhost:9';
 		await expect(fixture.harness.activate()).rejects.toThrow(/could not validate the webhook URL https:\/\/localhost:9\/webhook\/.*N8N_WEBHOOK_URL.*Graph said: InvalidRequest/);
+	});
+
+	it('adopts a subscription of ours that the saved state lost track of, instead of duplicating it', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] });
+		const { sim, harness } = fixture;
+		await harness.activate();
+		const original = sim.subscriptions()[0];
+		// The saved state lost the ID (for example the timer recreated it and n8n restarted before saving).
+		const saved = JSON.parse(harness.savedStaticData);
+		delete saved['node:Teams Call Trigger'].teamsCallSubscriptions.slots[0].subscriptionId;
+		harness.savedStaticData = JSON.stringify(saved);
+		fixture.restart();
+		sim.clearRequests();
+		await harness.activate('init');
+		expect(sim.subscriptions().map((s) => s.id)).toEqual([original.id]);
+		expect(sim.countRequests({ method: 'POST', path: /\/subscriptions$/ })).toBe(0);
+		expect(JSON.stringify(harness.staticData)).toContain(original.id);
+	});
+
+	it('names the other URL when Graph refuses a second subscription for the same user (409)', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] }, { simulator: { duplicateScope: 'resource' } });
+		const other = await TriggerHarness.start({
+			parameters: { users: [adele.id] },
+			appCredential: appCredentialFor(fixture.sim),
+			certificateCredential,
+			workflowId: 'wf-other',
+			webhookId: '9c9c9c9c-3333-4c3b-8f00-000000000009',
+		});
+		try {
+			await other.activate();
+			await expect(fixture.harness.activate()).rejects.toThrow(
+				new RegExp(`${adele.id}: this app already has subscription .* delivering to ${other.url('notify').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*deactivate the other workflow`),
+			);
+			expect(fixture.sim.subscriptions()).toHaveLength(1);
+		} finally {
+			await other.close();
+		}
 	});
 });
