@@ -1,0 +1,99 @@
+import { authenticateNotifications } from '../../../lib/notifications/authenticateNotifications';
+import { MalformedBatchError, parseNotificationBatch } from '../../../lib/notifications/notificationBatch';
+import { callEventKey, RecentCallEvents } from '../../../lib/notifications/recentCallEvents';
+
+describe('parseNotificationBatch', () => {
+	it('keeps object items and string tokens, and counts the rest', () => {
+		expect(parseNotificationBatch({ value: [{ a: 1 }, 2, null, [], 'x', { b: 2 }], validationTokens: ['t', 3] })).toEqual({
+			items: [{ a: 1 }, { b: 2 }],
+			validationTokens: ['t'],
+			malformedCount: 4,
+		});
+	});
+
+	it.each([null, 'text', [], { value: 'x' }, { values: [] }])('refuses %j', (body) => {
+		expect(() => parseNotificationBatch(body)).toThrow(MalformedBatchError);
+	});
+});
+
+describe('authenticateNotifications', () => {
+	const adele = { userId: 'aaaa', user: 'adele', resource: 'users/aaaa/callConversations', clientState: 'state-a', subscriptionId: 'sub-a' };
+	const bianca = { userId: 'bbbb', user: 'bianca', resource: 'users/bbbb/callConversations', clientState: 'state-b', subscriptionId: 'sub-b' };
+
+	it('matches by subscription ID and checks that subscription\'s clientState', () => {
+		const { accepted, rejected } = authenticateNotifications(
+			[
+				{ subscriptionId: 'sub-a', clientState: 'state-a' },
+				{ subscriptionId: 'sub-a', clientState: 'state-b' },
+				{ subscriptionId: 'sub-b', clientState: 'state-b' },
+			],
+			[adele, bianca],
+		);
+		expect(accepted.map((entry) => entry.slot.user)).toEqual(['adele', 'bianca']);
+		expect(rejected).toBe(1);
+	});
+
+	it('accepts an unknown subscription ID only with the clientState of the user the item is about', () => {
+		const { accepted } = authenticateNotifications(
+			[
+				{ subscriptionId: 'new-a', clientState: 'state-a', resource: 'Users/AAAA/callConversations' },
+				{ subscriptionId: 'new-x', clientState: 'state-a', resource: 'users/bbbb/callConversations' },
+				{ subscriptionId: 'new-y', clientState: 'state-b', lifecycleEvent: 'reauthorizationRequired' },
+			],
+			[adele, bianca],
+		);
+		expect(accepted.map((entry) => [entry.item.subscriptionId, entry.slot.user])).toEqual([
+			['new-a', 'adele'],
+			['new-y', 'bianca'],
+		]);
+	});
+
+	it('rejects items without string subscriptionId and clientState', () => {
+		const { accepted, rejected } = authenticateNotifications(
+			[{ clientState: 'state-a' }, { subscriptionId: 'sub-a' }, { subscriptionId: 'sub-a', clientState: ['state-a'] }],
+			[adele],
+		);
+		expect(accepted).toEqual([]);
+		expect(rejected).toBe(3);
+	});
+});
+
+describe('RecentCallEvents', () => {
+	it('remembers keys for the window, then forgets them', () => {
+		const recent = new RecentCallEvents(10, 1000);
+		expect(recent.firstSighting('a', 0)).toBe(true);
+		expect(recent.firstSighting('a', 999)).toBe(false);
+		expect(recent.firstSighting('a', 1000)).toBe(true);
+	});
+
+	it('stays within its capacity, dropping the oldest', () => {
+		const recent = new RecentCallEvents(3, 60_000);
+		for (const key of ['a', 'b', 'c', 'd']) recent.firstSighting(key, 0);
+		expect(recent.size).toBe(3);
+		expect(recent.firstSighting('a', 1)).toBe(true);
+		expect(recent.firstSighting('d', 1)).toBe(false);
+	});
+
+	it('expires old entries as time passes, so memory does not grow with volume', () => {
+		const recent = new RecentCallEvents(1_000_000, 100);
+		for (let index = 0; index < 10_000; index++) recent.firstSighting(`k${index}`, index);
+		expect(recent.size).toBeLessThanOrEqual(101);
+	});
+});
+
+describe('callEventKey', () => {
+	const notification = { subscriptionId: 's', resource: 'users/u/callConversations', id: 'n1' };
+
+	it('identifies a call by its identifiers, not by the notification', () => {
+		const key = callEventKey(notification, { callId: 'c1' }, 'callStarted');
+		expect(callEventKey({ ...notification, id: 'n2' }, { callId: 'c1' }, 'callStarted')).toBe(key);
+		expect(callEventKey(notification, { callId: 'c1' }, 'callEnded')).not.toBe(key);
+		expect(callEventKey(notification, { callId: 'c2' }, 'callStarted')).not.toBe(key);
+		expect(callEventKey({ ...notification, subscriptionId: 't' }, { callId: 'c1' }, 'callStarted')).not.toBe(key);
+	});
+
+	it('falls back to the notification ID, and gives up without one', () => {
+		expect(callEventKey(notification, {}, 'callStarted')).toBeDefined();
+		expect(callEventKey({ ...notification, id: undefined }, {}, 'callStarted')).toBeUndefined();
+	});
+});
