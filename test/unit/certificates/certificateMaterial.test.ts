@@ -1,10 +1,9 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import forge from 'node-forge';
 
 import { loadCertificateMaterial } from '../../../lib/certificates/certificateMaterial';
 import { CertificateInputError } from '../../../lib/certificates/errors';
+import { graphSdkFixture } from '../../support/graphSdkFixture';
 import {
 	encryptedPkcs8Pem,
 	makeTestCertificate,
@@ -12,9 +11,7 @@ import {
 	type TestCertificate,
 } from '../../support/testCertificates';
 
-const fixture = JSON.parse(
-	readFileSync(path.join(__dirname, '../../../../shared/fixtures/graph-sdk-rich-notification.json'), 'utf8'),
-) as { pfxBase64: string; pfxPassword: string; expected: { certificateSha1Thumbprint: string } };
+const fixture = graphSdkFixture;
 
 let subject: TestCertificate;
 let other: TestCertificate;

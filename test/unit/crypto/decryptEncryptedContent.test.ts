@@ -1,6 +1,4 @@
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 
 import { DecryptionKeyRing } from '../../../lib/crypto/decryptionKeyRing';
 import { decryptEncryptedContent } from '../../../lib/crypto/decryptEncryptedContent';
@@ -15,16 +13,10 @@ import {
 } from '../../../lib/crypto/errors';
 import { readNotificationCertificate } from '../../../lib/credentials/notificationCertificate';
 import { encryptLikeGraph } from '../../support/graphEncryption';
+import { graphSdkFixture } from '../../support/graphSdkFixture';
 import { makeTestCertificate, type TestCertificate } from '../../support/testCertificates';
 
-const fixture = JSON.parse(
-	readFileSync(path.join(__dirname, '../../../../shared/fixtures/graph-sdk-rich-notification.json'), 'utf8'),
-) as {
-	pfxBase64: string;
-	pfxPassword: string;
-	encryptedContent: Record<string, string>;
-	expected: { id: string; etag: string; 'body.content': string; 'body.contentType': string };
-};
+const fixture = graphSdkFixture;
 
 const callEvent = {
 	'@odata.type': '#microsoft.graph.callEvent',
