@@ -12,7 +12,19 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The package root, found from here (works from test/e2e and from a compiled copy under .cache/). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+	for (let dir = from; ; dir = path.dirname(dir)) {
+		try {
+			if (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'n8n-nodes-teams-calls') return dir;
+		} catch {
+			/* keep looking */
+		}
+		if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
+	}
+}
 
 export interface N8nPaths {
 	nodeBin: string;

@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * `npm run demo`: the trigger in a real n8n on this machine, without an Azure tenant.
+ *
+ *  1. installs Node 24 + n8n 2.41.1 into .cache/n8n-e2e the first time (about 5 minutes, 2.9 GB);
+ *  2. builds the package (dist/) and compiles the local Microsoft login + Graph simulator into .cache/demo;
+ *  3. starts the simulator and n8n (HTTPS on localhost, its own user folder, the package loaded);
+ *  4. creates an owner, both credentials (pointing at the simulator, with a freshly generated
+ *     encryption certificate), imports examples/teams-calls-demo.workflow.json and activates it;
+ *  5. plays a short scripted series of Teams calls, so executions appear in the editor;
+ *  6. prints the editor URL and login, and keeps running until Ctrl-C (Enter plays the calls again).
+ *
+ * Options: --port <n> (default 5678, or a free one), --no-build (use the existing dist/), --keep (keep the
+ * n8n folder after Ctrl-C).
+ */
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const { ensure } = require('./ensure-n8n');
+
+const repoRoot = path.resolve(__dirname, '..');
+const demoDir = path.join(repoRoot, '.cache', 'demo');
+const buildDir = path.join(demoDir, 'build');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name) => {
+	const i = args.indexOf(name);
+	return i >= 0 ? args[i + 1] : undefined;
+};
+
+const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
+const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
+const USERS = [
+	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
+	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
+	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
+	{ id: 'dddddddd-0000-4000-8000-000000000004', userPrincipalName: 'diego@contoso.test', displayName: 'Diego Siciliani' },
+];
+
+function say(message) {
+	process.stdout.write(`[demo] ${message}\n`);
+}
+
+function step(label, fn) {
+	const started = Date.now();
+	say(`${label} ...`);
+	const result = fn();
+	const finish = () => say(`${label}: done (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+	if (result && typeof result.then === 'function') return result.then((v) => (finish(), v));
+	finish();
+	return result;
+}
+
+function runOrDie(label, command, commandArgs, quiet = false) {
+	const r = spawnSync(command, commandArgs, { cwd: repoRoot, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'] });
+	if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status})`);
+}
+
+function tscBin() {
+	const bin = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+	if (!fs.existsSync(bin)) throw new Error('TypeScript is missing: run `npm install` first');
+	return bin;
+}
+
+/** The simulator and the e2e process/API helpers are TypeScript under test/: compile them once per change. */
+function compileSupport() {
+	const sources = [
+		'test/simulator/index.ts',
+		'test/e2e/n8nProcess.ts',
+		'test/e2e/n8nApi.ts',
+	];
+	const inputs = [
+		...fs.readdirSync(path.join(repoRoot, 'test', 'simulator')).map((f) => path.join('test', 'simulator', f)),
+		...sources,
+		'test/support/test-ca.js',
+	];
+	const hash = crypto.createHash('sha256');
+	for (const file of inputs.sort()) hash.update(file).update(fs.readFileSync(path.join(repoRoot, file)));
+	const stamp = hash.digest('hex');
+	const stampFile = path.join(buildDir, '.stamp');
+	if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) return;
+	fs.rmSync(buildDir, { recursive: true, force: true });
+	runOrDie('compiling the simulator', process.execPath, [
+		tscBin(),
+		...sources,
+		'--outDir', buildDir,
+		'--rootDir', 'test',
+		'--module', 'commonjs',
+		'--moduleResolution', 'node',
+		'--target', 'es2022',
+		'--esModuleInterop',
+		'--skipLibCheck',
+		'--strict',
+		'--resolveJsonModule',
+		'--types', 'node',
+	]);
+	fs.mkdirSync(path.join(buildDir, 'support'), { recursive: true });
+	fs.copyFileSync(path.join(repoRoot, 'test', 'support', 'test-ca.js'), path.join(buildDir, 'support', 'test-ca.js'));
+	fs.writeFileSync(stampFile, stamp);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+	let n8n;
+	let sim;
+	let runDir;
+	let stopping = false;
+	const stop = async (code) => {
+		if (stopping) return;
+		stopping = true;
+		say('stopping n8n and the simulator ...');
+		try {
+			if (n8n) await n8n.stop();
+		} catch (e) {
+			say(`could not stop n8n cleanly: ${e.message}`);
+		}
+		try {
+			if (sim) await sim.close();
+		} catch {
+			/* ignore */
+		}
+		if (runDir && !flag('--keep')) fs.rmSync(runDir, { recursive: true, force: true });
+		else if (runDir) say(`kept ${runDir}`);
+		say('stopped.');
+		process.exit(code);
+	};
+	process.on('SIGINT', () => void stop(0));
+	process.on('SIGTERM', () => void stop(0));
+
+	try {
+		say('n8n-nodes-teams-calls demo: a real n8n with the Teams call trigger, against a local Microsoft Graph simulator');
+		const paths = await step('n8n 2.41.1 with Node 24 (first time: about 5 minutes, 2.9 GB)', () => ensure());
+		if (!flag('--no-build')) step('building the package (npm run build)', () => runOrDie('npm run build', process.execPath, [process.env.npm_execpath || path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), 'run', 'build']));
+		const dist = path.join(repoRoot, 'dist');
+		if (!fs.existsSync(path.join(dist, 'nodes', 'MicrosoftTeamsCallTrigger', 'MicrosoftTeamsCallTrigger.node.js'))) {
+			throw new Error('dist/ is missing: run `npm run build`');
+		}
+		step('compiling the Graph simulator into .cache/demo', compileSupport);
+
+		const { startGraphSimulator } = require(path.join(buildDir, 'simulator', 'index.js'));
+		const { ensureTestCa, issueServerCertificate } = require(path.join(buildDir, 'simulator', 'testCa.js'));
+		const { N8nProcess, freePort } = require(path.join(buildDir, 'e2e', 'n8nProcess.js'));
+		const { N8nApi, OWNER } = require(path.join(buildDir, 'e2e', 'n8nApi.js'));
+
+		const caDir = path.join(demoDir, 'ca');
+		const ca = ensureTestCa(caDir);
+		sim = await step('starting the Microsoft login + Graph simulator', () => startGraphSimulator({ caDir }));
+		const clientSecret = `demo~${crypto.randomBytes(18).toString('base64url')}`;
+		sim.registerTenant(TENANT, ['contoso.test']);
+		sim.registerApp({ tenantId: TENANT, clientId: CLIENT_ID, secrets: [{ value: clientSecret }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
+		for (const user of USERS) sim.addUser(user);
+		say(`simulator: login ${sim.loginBaseUrl}, Graph ${sim.graphBaseUrl}`);
+
+		runDir = path.join(demoDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+		const tlsDir = path.join(runDir, 'tls');
+		const certDir = path.join(runDir, 'encryption-certificate');
+		fs.mkdirSync(tlsDir, { recursive: true });
+		const serverCert = issueServerCertificate(ca, ['localhost', '127.0.0.1']);
+		fs.writeFileSync(path.join(tlsDir, 'server-cert.pem'), serverCert.certPem);
+		fs.writeFileSync(path.join(tlsDir, 'server-key.pem'), serverCert.keyPem, { mode: 0o600 });
+		step('generating a fresh notification encryption certificate (npx n8n-nodes-teams-calls generate-certificate)', () =>
+			runOrDie('generate-certificate', process.execPath, [path.join(repoRoot, 'bin', 'n8n-nodes-teams-calls.js'), 'generate-certificate', '--out', certDir, '--subject', 'CN=n8n Teams calls demo'], true),
+		);
+
+		const wanted = Number(option('--port') || 5678);
+		const port = (await portIsFree(wanted)) ? wanted : await freePort();
+		n8n = new N8nProcess({
+			paths,
+			userFolder: path.join(runDir, 'n8n-home'),
+			port,
+			brokerPort: await freePort(),
+			tls: { certPath: path.join(tlsDir, 'server-cert.pem'), keyPath: path.join(tlsDir, 'server-key.pem'), caPath: ca.caCertPath, caPem: ca.caCertPem },
+			customExtensions: dist,
+			encryptionKey: crypto.randomBytes(24).toString('hex'),
+			extraEnv: { N8N_LOG_LEVEL: 'info' },
+		});
+		await step(`starting n8n on https://localhost:${port} (log: ${path.relative(repoRoot, n8n.logPath(1))})`, () => n8n.start());
+
+		const api = new N8nApi(n8n.baseUrl, ca.caCertPem);
+		await step('creating the owner and an API key', () => api.setUp());
+		const app = await api.createCredential('Microsoft Graph app', 'microsoftGraphAppApi', {
+			cloud: 'custom',
+			customLoginHost: sim.loginBaseUrl,
+			customGraphBaseUrl: sim.graphBaseUrl,
+			tenantId: TENANT,
+			clientId: CLIENT_ID,
+			authentication: 'clientSecret',
+			clientSecret,
+		});
+		const certificate = await api.createCredential('Graph notification certificate', 'microsoftGraphNotificationCertificateApi', {
+			certificateFormat: 'pem',
+			certificatePem: fs.readFileSync(path.join(certDir, 'certificate.pem'), 'utf8'),
+			privateKeyPem: fs.readFileSync(path.join(certDir, 'private-key.pem'), 'utf8'),
+			certificateId: `demo-${crypto.randomBytes(4).toString('hex')}`,
+		});
+		say('credentials created: "Microsoft Graph app" (Custom cloud -> simulator) and "Graph notification certificate"');
+
+		const workflowJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'teams-calls-demo.workflow.json'), 'utf8'));
+		for (const node of workflowJson.nodes) {
+			// Loaded from dist/ through N8N_CUSTOM_EXTENSIONS, n8n names the package "CUSTOM".
+			if (node.type === 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger') {
+				node.type = 'CUSTOM.microsoftTeamsCallTrigger';
+				node.credentials = { microsoftGraphAppApi: app, microsoftGraphNotificationCertificateApi: certificate };
+			}
+		}
+		const trigger = workflowJson.nodes.find((n) => n.type === 'CUSTOM.microsoftTeamsCallTrigger');
+		const { id: workflowId } = await api.createWorkflow({
+			name: workflowJson.name,
+			nodes: workflowJson.nodes,
+			connections: workflowJson.connections,
+			settings: workflowJson.settings,
+		});
+		await step('activating the workflow "Teams calls demo"', async () => {
+			await api.activate(workflowId);
+			const notifyUrl = `${n8n.baseUrl}/webhook/${trigger.webhookId}/notify`;
+			const deadline = Date.now() + 60_000;
+			for (;;) {
+				const live = sim.subscriptions().filter((s) => s.notificationUrl === notifyUrl);
+				if (live.length === USERS.length) break;
+				if (Date.now() > deadline) throw new Error(`only ${live.length} of ${USERS.length} subscriptions were created; see ${n8n.logPath(1)}`);
+				await sleep(250);
+			}
+		});
+		say(`Graph subscriptions created and validated: ${USERS.length} (one per user)`);
+
+		const notifyUrl = `${n8n.baseUrl}/webhook/${trigger.webhookId}/notify`;
+		const playCalls = async () => {
+			const byUser = (upn) => {
+				const user = USERS.find((u) => u.userPrincipalName === upn);
+				return sim.subscriptions().find((s) => s.notificationUrl === notifyUrl && s.resource.includes(user.id));
+			};
+			const script = [
+				['adele@contoso.test', 'started', 'incoming'],
+				['bianca@contoso.test', 'started', 'outgoing'],
+				['adele@contoso.test', 'ended', 'incoming'],
+				['cyril@contoso.test', 'started', 'incoming'],
+				['diego@contoso.test', 'started', 'outgoing'],
+				['bianca@contoso.test', 'ended', 'outgoing'],
+				['cyril@contoso.test', 'ended', 'incoming'],
+				['diego@contoso.test', 'ended', 'outgoing'],
+			];
+			const callIds = new Map();
+			for (const [upn, kind, direction] of script) {
+				const sub = byUser(upn);
+				if (!sub) {
+					say(`no live subscription for ${upn}; skipped`);
+					continue;
+				}
+				const callId = callIds.get(upn) ?? crypto.randomUUID();
+				callIds.set(upn, kind === 'started' ? callId : undefined);
+				const event = sim.buildCallEvent(sub, { kind, direction, callId });
+				const [result] = await sim.sendBatch([sim.notificationFor(sub, event)]);
+				say(`Graph -> n8n: ${upn} call ${kind} (${direction})  HTTP ${result.status} in ${Math.round(result.attempts[0].responseTimeMs)} ms`);
+				await sleep(1500);
+			}
+		};
+		let shown = 0;
+		const showExecutions = async () => {
+			const executions = await api.executions(workflowId);
+			for (const execution of executions.slice(shown)) {
+				const runs = (execution.data && execution.data.resultData && execution.data.resultData.runData) || {};
+				const out = ((runs['Describe the call'] || [])[0] || {}).data;
+				const items = (out && out.main && out.main[0]) || [];
+				for (const item of items) say(`execution ${execution.id} (${execution.status}): ${item.json.summary}`);
+			}
+			shown = executions.length;
+			say(`executions in n8n so far: ${executions.length} (${executions.filter((e) => e.status === 'success').length} successful)`);
+		};
+		say('playing a short series of Teams calls ...');
+		await playCalls();
+		await sleep(1500);
+		await showExecutions();
+
+		const line = '-'.repeat(78);
+		process.stdout.write(
+			`\n${line}\n` +
+				`  n8n editor:  ${n8n.baseUrl}/workflow/${workflowId}/executions\n` +
+				`  login:       ${OWNER.email} / ${OWNER.password}\n` +
+				`  The certificate is issued by a local test CA (${path.relative(repoRoot, ca.caCertPath)}):\n` +
+				`  your browser will warn once; accept it for localhost, or import that CA.\n` +
+				`  Press Enter to play the calls again, Ctrl-C to stop everything.\n` +
+				`${line}\n\n`,
+		);
+		if (process.stdin.isTTY) {
+			const rl = readline.createInterface({ input: process.stdin });
+			let playing = false;
+			rl.on('line', () => {
+				if (playing) return;
+				playing = true;
+				playCalls()
+					.then(() => sleep(1500))
+					.then(showExecutions)
+					.catch((e) => say(`could not play calls: ${e.message}`))
+					.finally(() => (playing = false));
+			});
+			rl.on('SIGINT', () => void stop(0));
+		}
+		// Keep running until Ctrl-C; warn if n8n dies underneath.
+		for (;;) {
+			await sleep(2000);
+			if (!n8n.isRunning && !stopping) {
+				say(`n8n stopped unexpectedly; see ${n8n.logPath(1)}`);
+				await stop(1);
+			}
+		}
+	} catch (error) {
+		say(`ERROR: ${error instanceof Error ? error.message : String(error)}`);
+		await stop(1);
+	}
+}
+
+function portIsFree(port) {
+	return new Promise((resolve) => {
+		const server = require('node:net').createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+}
+
+main();
