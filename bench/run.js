@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run bench`: compiles bench/*.ts (and the lib/, nodes/, test/support and test/simulator sources they
+ * import) with the project's TypeScript into .cache/bench (git-ignored), then runs the benchmark in a child
+ * Node with --expose-gc, NODE_EXTRA_CA_CERTS = the test CA (so the code under test trusts the local HTTPS
+ * simulator exactly as in the test suite) and N8N_USER_FOLDER = a fresh temporary folder.
+ *
+ * Arguments are passed through: `npm run bench -- --quick` (fewer repetitions), `--only=1,2` (parts),
+ * `--out=bench/results.json`.
+ */
+const { spawnSync, spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const repoRoot = path.resolve(__dirname, '..');
+const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+console.error('bench: compiling bench/ with tsc into .cache/bench …');
+const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'tsconfig.json')], {
+	cwd: repoRoot,
+	stdio: 'inherit',
+});
+if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+
+const { ensureTestCa } = require(path.join(repoRoot, 'test', 'support', 'test-ca'));
+const { caCertPath } = ensureTestCa();
+const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-teams-calls-bench-'));
+
+const child = spawn(
+	process.execPath,
+	['--expose-gc', path.join(repoRoot, '.cache', 'bench', 'bench', 'main.js'), ...process.argv.slice(2)],
+	{
+		cwd: repoRoot,
+		stdio: 'inherit',
+		env: { ...process.env, NODE_EXTRA_CA_CERTS: caCertPath, N8N_USER_FOLDER: userFolder },
+	},
+);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => {
+	fs.rmSync(userFolder, { recursive: true, force: true });
+	if (signal) {
+		process.removeAllListeners(signal);
+		process.kill(process.pid, signal);
+		return;
+	}
+	process.exit(code ?? 1);
+});
