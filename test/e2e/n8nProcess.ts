@@ -98,8 +98,24 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals, evenIfExited = f
 
 // Last resort: nothing this harness started may outlive the jest process.
 process.on('exit', () => {
-	for (const child of running) killGroup(child, 'SIGKILL');
+	for (const child of running) killGroup(child, 'SIGKILL', true);
 });
+
+let signalCleanupInstalled = false;
+/**
+ * A signal ends Node without 'exit' handlers, and n8n runs in its own process group, so Ctrl-C would
+ * orphan it: kill the groups first, then die of the same signal. (The demo handles signals itself.)
+ */
+export function installSignalCleanup(): void {
+	if (signalCleanupInstalled) return;
+	signalCleanupInstalled = true;
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+		process.once(signal, () => {
+			for (const child of running) killGroup(child, 'SIGKILL', true);
+			process.kill(process.pid, signal);
+		});
+	}
+}
 
 export interface N8nProcessOptions {
 	paths: N8nPaths;
