@@ -18,10 +18,17 @@ const { ensureTestCa } = require('./support/test-ca');
 const repoRoot = path.resolve(__dirname, '..');
 const { caCertPath } = ensureTestCa();
 const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-teams-calls-test-'));
+// Jest's own summary is not a format CI reads; its JSON report gives the counts for a plain closing line.
+const reportPath = path.join(userFolder, 'jest-report.json');
 
 const child = spawn(
 	process.execPath,
-	[path.join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'), ...process.argv.slice(2)],
+	[
+		path.join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js'),
+		...process.argv.slice(2),
+		'--json',
+		`--outputFile=${reportPath}`,
+	],
 	{
 		cwd: repoRoot,
 		stdio: 'inherit',
@@ -29,7 +36,18 @@ const child = spawn(
 	},
 );
 
+function printSummary() {
+	try {
+		const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
+		const skipped = report.numPendingTests + report.numTodoTests;
+		console.log(`jest: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+	} catch {
+		// No report (jest did not start or crashed): the exit code speaks.
+	}
+}
+
 function cleanUp() {
+	printSummary();
 	fs.rmSync(userFolder, { recursive: true, force: true });
 }
 
