@@ -26,7 +26,7 @@ interface ClientResult {
 }
 
 /** The HTTPS client ("Graph") in its own process; see ackClient.js. */
-class AckClient {
+export class AckClient {
 	private nextId = 1;
 	private readonly waiting = new Map<number, (result: ClientResult) => void>();
 
