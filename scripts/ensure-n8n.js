@@ -174,11 +174,68 @@ function installedVersion(dir, pkg) {
 	}
 }
 
+function pidAlive(pid) {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e) {
+		return e.code === 'EPERM';
+	}
+}
+
+/**
+ * One installer at a time per cache folder: two concurrent `npm rebuild sqlite3` runs in the same tree
+ * break each other's build (seen: "opening dependency file ... No such file or directory"). Waits for
+ * a live holder, takes over a stale lock.
+ */
+async function withInstallLock(fn) {
+	fs.mkdirSync(cacheDir, { recursive: true });
+	const lockPath = path.join(cacheDir, 'install.lock');
+	let waitingSince;
+	for (;;) {
+		try {
+			fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+			break;
+		} catch (e) {
+			if (e.code !== 'EEXIST') throw e;
+			const holder = Number(fs.readFileSync(lockPath, 'utf8').trim());
+			if (!holder || !pidAlive(holder)) {
+				log(`removing a stale install lock (pid ${holder || '?'} is gone)`);
+				fs.rmSync(lockPath, { force: true });
+				continue;
+			}
+			if (!waitingSince) {
+				waitingSince = Date.now();
+				log(`another install is running in ${cacheDir} (pid ${holder}); waiting for it`);
+			} else if ((Date.now() - waitingSince) % 30000 < 1000) {
+				log(`  still waiting for pid ${holder} (${Math.round((Date.now() - waitingSince) / 1000)} s)`);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+	}
+	try {
+		return await fn();
+	} finally {
+		fs.rmSync(lockPath, { force: true });
+	}
+}
+
 async function ensure() {
 	if (isReady()) {
 		log(`cached: node ${NODE_VERSION} and n8n ${N8N_VERSION} in ${cacheDir}`);
 		return paths();
 	}
+	return withInstallLock(async () => {
+		// Someone else may have finished while we waited for the lock.
+		if (isReady()) {
+			log(`cached: node ${NODE_VERSION} and n8n ${N8N_VERSION} in ${cacheDir}`);
+			return paths();
+		}
+		return install();
+	});
+}
+
+async function install() {
 	const free = freeMb(cacheDir);
 	log(`installing node ${NODE_VERSION} and n8n ${N8N_VERSION} into ${cacheDir}`);
 	log(`the first install downloads about 2.9 GB and takes about 5 minutes; free disk: ${free === undefined ? 'unknown' : `${free} MB`}`);
@@ -194,7 +251,7 @@ async function ensure() {
 	// 1. Node 24 (a plain npm package with the official binary).
 	writePkg(nodeDir, 'n8n-e2e-node24');
 	if (installedVersion(nodeDir, NODE_PACKAGE) !== NODE_VERSION || !fs.existsSync(p.nodeBin)) {
-		await run(`npm install ${NODE_PACKAGE}@${NODE_VERSION}`, ['install', '--ignore-scripts', `${NODE_PACKAGE}@${NODE_VERSION}`], { cwd: nodeDir });
+		await run(`npm install ${NODE_PACKAGE}@${NODE_VERSION}`, ['install', '--ignore-scripts', '--save-exact', `${NODE_PACKAGE}@${NODE_VERSION}`], { cwd: nodeDir });
 	}
 	const v = execFileSync(p.nodeBin, ['--version'], { encoding: 'utf8' }).trim();
 	if (v !== `v${NODE_VERSION}`) throw new Error(`unexpected node version ${v} at ${p.nodeBin}`);
@@ -209,7 +266,7 @@ async function ensure() {
 	};
 	// Always run it when the marker is missing: an interrupted install can leave n8n's own package.json in
 	// place with dependencies missing; npm completes whatever is there.
-	await run(`npm install n8n@${N8N_VERSION} --ignore-scripts (about 4-5 minutes the first time)`, ['install', '--ignore-scripts', `n8n@${N8N_VERSION}`], {
+	await run(`npm install n8n@${N8N_VERSION} --ignore-scripts (about 4-5 minutes the first time)`, ['install', '--ignore-scripts', '--save-exact', `n8n@${N8N_VERSION}`], {
 		cwd: n8nDir,
 		env: { npm_config_ignore_scripts: 'true' },
 	});
@@ -237,7 +294,7 @@ async function ensure() {
 	return p;
 }
 
-module.exports = { ensure, paths, isReady, N8N_VERSION, NODE_VERSION };
+module.exports = { ensure, paths, isReady, withInstallLock, N8N_VERSION, NODE_VERSION };
 
 if (require.main === module) {
 	ensure().then(
