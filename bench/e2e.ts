@@ -28,6 +28,8 @@ export interface E2eRow {
 
 export interface E2eResult {
 	batch: number;
+	/** Requests the simulator (Graph + login) received while the measured deliveries ran. */
+	simulatorRequestsDuringDeliveries: number;
 	rows: E2eRow[];
 	ratioReplyMedian: number;
 	ratioRecordedMedian: number;
@@ -48,29 +50,52 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 		const trigger = await env.createTriggerWorkflow('bench trigger', { users: [USERS[0].id] });
 		await env.api.activate(trigger.id);
 		const [subscription] = await env.waitForSubscriptions(trigger, [USERS[0].id]);
-		const path = randomUUID();
-		const webhookNode = {
-			name: 'bench webhook',
-			nodes: [
-				{ id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: path, parameters: { httpMethod: 'POST', path, options: {} } },
-				{ id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} },
-			],
-			connections: { Webhook: { main: [[{ node: 'NoOp', type: 'main', index: 0 }]] } },
-			settings: { executionOrder: 'v1' },
+		// n8n's built-in Webhook node at its current version (2) and, as a diagnostic, at version 1: n8n
+		// evaluates an expression for every request to a version-1 webhook node (webhook-helpers
+		// parseRequestBody), which is what our typeVersion-1 trigger pays too.
+		const webhookWorkflow = async (typeVersion: number) => {
+			const path = randomUUID();
+			const { id } = await env.api.createWorkflow({
+				name: `bench webhook v${typeVersion}`,
+				nodes: [
+					{ id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion, position: [0, 0], webhookId: path, parameters: { httpMethod: 'POST', path, options: {} } },
+					{ id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} },
+				],
+				connections: { Webhook: { main: [[{ node: 'NoOp', type: 'main', index: 0 }]] } },
+				settings: { executionOrder: 'v1' },
+			});
+			await env.api.activate(id);
+			return { id, url: `${env.n8n.baseUrl.replace('//localhost:', '//127.0.0.1:')}/webhook/${path}` };
 		};
-		const { id: webhookWorkflowId } = await env.api.createWorkflow(webhookNode);
-		await env.api.activate(webhookWorkflowId);
-		const base = env.n8n.baseUrl.replace('//localhost:', '//127.0.0.1:');
+		// Diagnostic: the same trigger saved with typeVersion 2 (the node declares only 1; n8n runs a
+		// non-versioned node type for any typeVersion), to measure the node without n8n's v1 expression.
+		const triggerV2Json = env.workflowJson('bench trigger v2', { users: [USERS[1].id] }, randomUUID()) as { nodes: Array<Record<string, unknown>> };
+		triggerV2Json.nodes[0].typeVersion = 2;
+		const triggerV2WebhookId = String(triggerV2Json.nodes[0].webhookId);
+		const { id: triggerV2Id } = await env.api.createWorkflow(triggerV2Json);
+		await env.api.activate(triggerV2Id);
+		const triggerV2 = {
+			...trigger,
+			id: triggerV2Id,
+			webhookId: triggerV2WebhookId,
+			notifyUrl: `${env.n8n.baseUrl}/webhook/${triggerV2WebhookId}/notify`,
+			lifecycleUrl: `${env.n8n.baseUrl}/webhook/${triggerV2WebhookId}/lifecycle`,
+		};
+		const [subscriptionV2] = await env.waitForSubscriptions(triggerV2, [USERS[1].id]);
+		const v2 = await webhookWorkflow(2);
+		const v1 = await webhookWorkflow(1);
 		const endpoints = [
-			{ name: 'Teams call trigger (this package)', url: trigger.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: trigger.id },
-			{ name: "n8n's built-in Webhook node", url: `${base}/webhook/${path}`, workflowId: webhookWorkflowId },
+			{ name: 'Teams call trigger (this package, node v1)', url: trigger.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: trigger.id, subscription },
+			{ name: "n8n's built-in Webhook node (v2, the floor)", url: v2.url, workflowId: v2.id, subscription },
+			{ name: 'built-in Webhook node v1 (diagnostic)', url: v1.url, workflowId: v1.id, subscription },
+			{ name: 'Teams call trigger saved as typeVersion 2 (diagnostic)', url: triggerV2.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: triggerV2.id, subscription: subscriptionV2 },
 		];
 		const publicCall = (env.api as unknown as { public: PublicCall }).public.bind(env.api);
 		const finishedCount = async (workflowId: string) => {
 			const page = await publicCall('GET', `/executions?workflowId=${workflowId}&limit=250`);
 			return page.body.data.filter((e) => e.finished || e.status === 'success').length;
 		};
-		const prepare = () =>
+		const prepare = (subscription: typeof subscriptionV2) =>
 			writeFileSync(
 				bodyFile,
 				JSON.stringify({
@@ -81,10 +106,12 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 				}),
 			);
 		const samples = endpoints.map(() => ({ reply: [] as number[], recorded: [] as number[] }));
+		let simulatorRequestsDuringDeliveries = 0;
 		for (let rep = -2; rep < reps; rep++) {
 			for (const [index, endpoint] of endpoints.entries()) {
-				prepare();
+				prepare(endpoint.subscription);
 				const before = await finishedCount(endpoint.workflowId);
+				env.sim.clearRequests();
 				const answer = await client.post(endpoint.url, bodyFile);
 				if (answer.error || !answer.status || answer.status >= 300) throw new Error(`${endpoint.name}: ${answer.error ?? `status ${answer.status}`}`);
 				let recordedAt = NaN;
@@ -96,6 +123,8 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 					await sleep(20);
 				}
 				if (Number.isNaN(recordedAt)) throw new Error(`${endpoint.name}: no execution recorded within 30 s`);
+				// Graph or login calls on the notification path (the first delivery fetches the JWKS once).
+				if (rep >= 0) simulatorRequestsDuringDeliveries += env.sim.requests.length;
 				if (rep >= 0) {
 					samples[index].reply.push(answer.headersAt - answer.started);
 					samples[index].recorded.push(recordedAt - answer.started);
@@ -111,8 +140,11 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 			recordedMedianMs: median(samples[i].recorded),
 			recordedP99Ms: percentile(samples[i].recorded, 99),
 		}));
+		// For profiling: n8n's own (debug) log of this run, with per-node timings.
+		writeFileSync(join('.cache', 'bench-e2e-n8n.log'), env.n8n.logs());
 		return {
 			batch,
+			simulatorRequestsDuringDeliveries,
 			rows,
 			ratioReplyMedian: rows[0].replyMedianMs / rows[1].replyMedianMs,
 			ratioRecordedMedian: rows[0].recordedMedianMs / rows[1].recordedMedianMs,

@@ -23,11 +23,15 @@ const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 't
 	stdio: 'inherit',
 });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-// test/support/test-ca.js is plain JS (not compiled) and finds its CA folder from its own location:
-// the compiled simulator reaches the original through this shim, so both use test/.generated.
-const shim = path.join(repoRoot, '.cache', 'bench', 'test', 'support', 'test-ca.js');
-fs.mkdirSync(path.dirname(shim), { recursive: true });
-fs.writeFileSync(shim, `module.exports = require(${JSON.stringify(path.join(repoRoot, 'test', 'support', 'test-ca.js'))});\n`);
+// Plain-JS helpers under test/ (test/support/test-ca.js, test/e2e/n8nSupervisor.js, …) are not compiled and find
+// their files from their own location: the compiled code reaches each original through a one-line shim.
+for (const entry of fs.readdirSync(path.join(repoRoot, 'test'), { recursive: true })) {
+	const relative = String(entry);
+	if (!relative.endsWith('.js') || relative.startsWith('.generated')) continue;
+	const shim = path.join(repoRoot, '.cache', 'bench', 'test', relative);
+	fs.mkdirSync(path.dirname(shim), { recursive: true });
+	fs.writeFileSync(shim, `module.exports = require(${JSON.stringify(path.join(repoRoot, 'test', relative))});\n`);
+}
 
 const { ensureTestCa } = require(path.join(repoRoot, 'test', 'support', 'test-ca'));
 const { caCertPath } = ensureTestCa();
