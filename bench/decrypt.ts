@@ -31,9 +31,11 @@ function decryptWithForge(ec: EncryptedContent, forgeKey: forge.pki.rsa.PrivateK
 }
 
 /**
- * Microsoft's Node sample (msgraph-training-changenotifications / nodejs-webhooks-rest-sample,
- * helpers/certHelper.js): the PEM string read from disk goes to privateDecrypt on every notification
- * (OAEP-SHA1 is privateDecrypt's default), then HMAC and AES-256-CBC with IV = key[0..16).
+ * The approach of Microsoft's Node.js change-notification samples (helpers/certificate-helper.js,
+ * decryptSymmetricKey / verifySignature / decryptPayload): the private key PEM goes to privateDecrypt on
+ * every notification (OAEP-SHA1 is privateDecrypt's default), then HMAC compared as base64 strings and
+ * AES-256-CBC with IV = key[0..16). (The sample also reads the PEM file from disk each time; here the
+ * string is in memory, so only the per-call key parsing is measured.)
  */
 function decryptLikeMicrosoftSample(ec: EncryptedContent, privateKeyPem: string): unknown {
 	const symmetricKey = privateDecrypt(privateKeyPem, Buffer.from(ec.dataKey, 'base64'));
