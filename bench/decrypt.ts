@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- benchmark code, not node code: it runs `openssl speed` for the ceiling (fixed arguments). */
 import { spawnSync } from 'node:child_process';
 import { constants, createDecipheriv, createHmac, privateDecrypt, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- a command-line benchmark: the table goes to stdout. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
