@@ -77,6 +77,7 @@ function compileSupport() {
 		...fs.readdirSync(path.join(repoRoot, 'test', 'simulator')).map((f) => path.join('test', 'simulator', f)),
 		...sources,
 		'test/support/test-ca.js',
+		'test/e2e/n8nSupervisor.js',
 	];
 	const hash = crypto.createHash('sha256');
 	for (const file of inputs.sort()) hash.update(file).update(fs.readFileSync(path.join(repoRoot, file)));
@@ -100,6 +101,7 @@ function compileSupport() {
 	]);
 	fs.mkdirSync(path.join(buildDir, 'support'), { recursive: true });
 	fs.copyFileSync(path.join(repoRoot, 'test', 'support', 'test-ca.js'), path.join(buildDir, 'support', 'test-ca.js'));
+	fs.copyFileSync(path.join(repoRoot, 'test', 'e2e', 'n8nSupervisor.js'), path.join(buildDir, 'e2e', 'n8nSupervisor.js'));
 	fs.writeFileSync(stampFile, stamp);
 }
 

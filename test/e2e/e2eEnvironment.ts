@@ -13,7 +13,7 @@ import path from 'node:path';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions, type StoredSubscription } from '../simulator';
 import { ensureTestCa, issueServerCertificate } from '../simulator/testCa';
 import { N8nApi, outputOf, type N8nExecution } from './n8nApi';
-import { ensureN8n, freePort, installSignalCleanup, N8nProcess, REPO_ROOT, requireBuiltPackage, sleep } from './n8nProcess';
+import { ensureN8n, freePort, N8nProcess, REPO_ROOT, requireBuiltPackage, sleep } from './n8nProcess';
 
 export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
 export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
@@ -96,7 +96,6 @@ export class E2eEnvironment {
 	static async start(options: E2eOptions = {}): Promise<E2eEnvironment> {
 		const dist = requireBuiltPackage();
 		const paths = ensureN8n();
-		installSignalCleanup();
 		const tmp = mkdtempSync(path.join(os.tmpdir(), 'teams-calls-e2e-'));
 		let sim: GraphSimulator | undefined;
 		let n8n: N8nProcess | undefined;

@@ -96,26 +96,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals, evenIfExited = f
 	}
 }
 
-// Last resort: nothing this harness started may outlive the jest process.
+// Best effort on a normal exit. Jest hands tests a sandboxed `process` whose 'exit' and signal events
+// may never fire, so the real guarantee is n8nSupervisor.js, which watches this process's PID.
 process.on('exit', () => {
 	for (const child of running) killGroup(child, 'SIGKILL', true);
 });
-
-let signalCleanupInstalled = false;
-/**
- * A signal ends Node without 'exit' handlers, and n8n runs in its own process group, so Ctrl-C would
- * orphan it: kill the groups first, then die of the same signal. (The demo handles signals itself.)
- */
-export function installSignalCleanup(): void {
-	if (signalCleanupInstalled) return;
-	signalCleanupInstalled = true;
-	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-		process.once(signal, () => {
-			for (const child of running) killGroup(child, 'SIGKILL', true);
-			process.kill(process.pid, signal);
-		});
-	}
-}
 
 export interface N8nProcessOptions {
 	paths: N8nPaths;
@@ -158,6 +143,7 @@ export class N8nProcess {
 		mkdirSync(options.userFolder, { recursive: true });
 	}
 
+	/** PID of the process-group leader (the supervisor; n8n is its child in the same group). */
 	get pid(): number | undefined {
 		return this.child?.pid;
 	}
@@ -222,7 +208,9 @@ export class N8nProcess {
 		this.starts++;
 		const logFd = openSync(this.logPath(), 'a');
 		const startedAt = Date.now();
-		const child = spawn(this.options.paths.nodeBin, [this.options.paths.n8nBin, 'start'], {
+		// Through the supervisor: it stops n8n if this process goes away without stopping it.
+		const supervisor = path.join(__dirname, 'n8nSupervisor.js');
+		const child = spawn(this.options.paths.nodeBin, [supervisor, String(process.pid), this.options.paths.nodeBin, this.options.paths.n8nBin, 'start'], {
 			cwd: this.options.userFolder,
 			env: this.env(),
 			detached: true,
