@@ -23,6 +23,11 @@ const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 't
 	stdio: 'inherit',
 });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+if (process.argv.includes('--e2e')) {
+	console.error('bench: compiling part 5 (bench/e2e.ts and the test/e2e harness) …');
+	const e2e = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'tsconfig.e2e.json')], { cwd: repoRoot, stdio: 'inherit' });
+	if (e2e.status !== 0) process.exit(e2e.status ?? 1);
+}
 // Plain-JS helpers under test/ (test/support/test-ca.js, test/e2e/n8nSupervisor.js, …) are not compiled and find
 // their files from their own location: the compiled code reaches each original through a one-line shim.
 for (const entry of fs.readdirSync(path.join(repoRoot, 'test'), { recursive: true })) {
