@@ -35,6 +35,7 @@ export async function createSubscriptions(
 		apiVersion: settings.apiVersion,
 		lifetimeMinutes: settings.lifetimeMinutes,
 		settingsKey: settingsKey(settings),
+		app: deps.app,
 		slots: [],
 	};
 	const created: SubscriptionSlot[] = [];

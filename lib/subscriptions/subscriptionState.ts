@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import type { CloudEndpoints } from '../clouds';
+
 /**
  * One watched user's subscription. The clientState is chosen once per activation and kept when the
  * subscription has to be created again, so notifications stay verifiable by every n8n process that
@@ -20,6 +22,13 @@ export interface SubscriptionSlot {
 	certificateId?: string;
 }
 
+/** Who the subscriptions were made for: what a notification's validation token must name. Not secret. */
+export interface SubscriptionApp {
+	clientId: string;
+	tenantId: string;
+	endpoints: CloudEndpoints;
+}
+
 export interface SubscriptionState {
 	version: 1;
 	/** Random per activation: tells a stale in-memory copy from the saved state of a newer activation. */
@@ -30,6 +39,8 @@ export interface SubscriptionState {
 	lifetimeMinutes: number;
 	/** What the slots were made from; a change of settings means a new set of subscriptions. */
 	settingsKey: string;
+	/** Absent in state saved before it was recorded; then the credential is read instead. */
+	app?: SubscriptionApp;
 	slots: SubscriptionSlot[];
 }
 

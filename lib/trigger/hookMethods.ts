@@ -49,7 +49,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 			return false;
 		}
 		const key = stateKey(this, urls.notificationUrl);
-		const deps = await subscriptionDepsFor(this, saved.apiVersion);
+		const deps = await subscriptionDepsFor(this, saved.apiVersion, { freshCertificate: true });
 		await withLock(key, async () => {
 			const state = { ...(currentState(key, saved) ?? saved) };
 			state.lifetimeMinutes = parameters.subscription.lifetimeMinutes;
@@ -74,7 +74,9 @@ export async function createSubscriptionsHook(this: IHookFunctions): Promise<boo
 		const parameters = readTriggerParameters(this);
 		const urls = webhookUrlsOf(this);
 		const key = stateKey(this, urls.notificationUrl);
-		const deps = await subscriptionDepsFor(this, parameters.subscription.apiVersion);
+		const deps = await subscriptionDepsFor(this, parameters.subscription.apiVersion, {
+			freshCertificate: true,
+		});
 		await withLock(key, async () => {
 			const previous = readSubscriptionState(this.getWorkflowStaticData('node'));
 			const state = await createSubscriptions(deps, parameters.subscription, urls, previous);

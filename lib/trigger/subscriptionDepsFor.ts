@@ -1,10 +1,10 @@
 import { sleep, type IHookFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
-import { readNotificationCertificate } from '../credentials/notificationCertificate';
 import { GraphClient } from '../graph/graphClient';
 import type { SubscriptionDeps } from '../subscriptions/subscriptionDeps';
-import { APP_CREDENTIAL, NOTIFICATION_CERTIFICATE_CREDENTIAL } from './credentialNames';
+import { APP_CREDENTIAL } from './credentialNames';
+import { notificationCertificateFor } from './notificationCertificateFor';
 
 type SubscriptionContext = IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
@@ -12,15 +12,17 @@ type SubscriptionContext = IHookFunctions | IWebhookFunctions | ITriggerFunction
 export async function subscriptionDepsFor(
 	context: SubscriptionContext,
 	apiVersion: string,
+	/** Activation reads the certificate credential afresh: the author may just have edited it. */
+	options: { freshCertificate?: boolean } = {},
 ): Promise<SubscriptionDeps> {
 	const credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
 	return {
+		app: { clientId: credential.clientId, tenantId: credential.tenantId, endpoints: credential.endpoints },
 		graph: new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, {
 			apiVersion,
 			sleep,
 		}),
-		certificate: async () =>
-			readNotificationCertificate(await context.getCredentials(NOTIFICATION_CERTIFICATE_CREDENTIAL)),
+		certificate: () => notificationCertificateFor(context, [], { fresh: options.freshCertificate }),
 		now: () => new Date(),
 		logger: context.logger,
 	};

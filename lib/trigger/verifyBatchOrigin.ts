@@ -2,6 +2,7 @@ import type { IWebhookFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
+import type { SubscriptionApp } from '../subscriptions/subscriptionState';
 import { SigningKeyCache } from '../validation/signingKeyCache';
 import { verifyValidationTokens, type ValidationTokenVerdict } from '../validation/verifyValidationTokens';
 import { APP_CREDENTIAL } from './credentialNames';
@@ -21,10 +22,13 @@ export async function verifyBatchOrigin(
 	context: IWebhookFunctions,
 	tokens: string[],
 	accepted: AuthenticatedItem[],
+	app: SubscriptionApp | undefined,
 ): Promise<ValidationTokenVerdict> {
 	const lifecycleOnly = accepted.every(({ item }) => typeof item.lifecycleEvent === 'string');
 	if (lifecycleOnly && tokens.length === 0) return { valid: true };
-	const credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
+	// The app the subscriptions were made for, saved at activation; reading the credential instead
+	// costs n8n an expression sandbox per request.
+	const credential = app ?? readAppCredential(await context.getCredentials(APP_CREDENTIAL));
 	// Tokens carry the tenant's GUID; a credential may name its tenant by domain instead.
 	const tenantIds = GUID.test(credential.tenantId)
 		? [credential.tenantId.toLowerCase()]

@@ -84,6 +84,8 @@ export class TriggerHarness {
 	readonly executions: RecordedExecution[] = [];
 	readonly failures: ExecutionError[] = [];
 	readonly emitted: INodeExecutionData[][][] = [];
+	/** How often n8n was asked for each credential (each read costs n8n 2.41 an expression sandbox). */
+	readonly credentialReads: Record<string, number> = {};
 	/** The persisted static data, as JSON. */
 	savedStaticData = '{}';
 	baseUrl = '';
@@ -291,6 +293,7 @@ export class TriggerHarness {
 		});
 		const credentialsHelper = {
 			getDecrypted: async (_additionalData: unknown, _nodeCredentials: unknown, type: string) => {
+				this.credentialReads[type] = (this.credentialReads[type] ?? 0) + 1;
 				const data = credentials()[type];
 				if (!data) throw new Error(`No test credential of type ${type}`);
 				return { ...data };

@@ -124,6 +124,23 @@ describe('call notifications', () => {
 	});
 });
 
+describe('cost per notification', () => {
+	it('reads no credential per request: the key ring and the app identity come from activation', async () => {
+		const { sim, harness, subscriptionOf } = await activated();
+		const reads = { ...harness.credentialReads };
+		const sub = subscriptionOf(adele);
+		sim.clearRequests();
+		for (let index = 0; index < 5; index++) {
+			await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }))]);
+		}
+		expect(harness.executions).toHaveLength(5);
+		expect(harness.credentialReads).toEqual(reads);
+		// No Graph call and no token request on the notification path; only the signing keys, once.
+		expect(sim.countRequests({ host: 'graph' })).toBe(0);
+		expect(sim.findRequests({ host: 'login' }).map((request) => request.path)).toEqual(['/common/discovery/v2.0/keys']);
+	});
+});
+
 describe('notifications that must not run the workflow', () => {
 	it('drops items of unknown subscriptions or with a wrong clientState, and runs the rest', async () => {
 		const { sim, harness, subscriptionOf } = await activated();
