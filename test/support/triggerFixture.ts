@@ -1,10 +1,11 @@
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
-import { forgetGraphClients } from '../../lib/auth/graphTokenProvider';
+import { readAppCredential } from '../../lib/auth/appCredential';
+import { acquireGraphToken, forgetGraphClients } from '../../lib/auth/graphTokenProvider';
 import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
-import { TriggerHarness } from './n8nTriggerHarness';
+import { capturedLogs, TriggerHarness } from './n8nTriggerHarness';
 
 export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
 export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
@@ -88,8 +89,38 @@ export async function startTriggerFixture(
 				forgetGraphClients();
 			}),
 		close: async () => {
+			// Every scenario doubles as a leak check: nothing it logged, reported or emitted holds a secret.
+			const leaks = await secretsFoundIn(sim, harness, { ...appCredentialFor(sim), ...options.appCredential });
 			await harness.close();
 			await sim.close();
+			if (leaks.length > 0) throw new Error(`Secrets leaked into logs, errors or items: ${leaks.join(', ')}`);
 		},
 	};
+}
+
+async function secretsFoundIn(
+	sim: GraphSimulator,
+	harness: TriggerHarness,
+	appCredential: ReturnType<typeof appCredentialFor>,
+): Promise<string[]> {
+	const secrets = new Map<string, string>([['client secret', appCredential.clientSecret]]);
+	encryptionCertificate.privateKeyPem
+		.split('\n')
+		.filter((line) => line.length >= 40)
+		.forEach((line, index) => secrets.set(`private key line ${index}`, line));
+	for (const subscription of sim.subscriptions({ includeInactive: true })) {
+		if (subscription.clientState) secrets.set(`clientState of ${subscription.id}`, subscription.clientState);
+	}
+	try {
+		secrets.set('access token', await acquireGraphToken(readAppCredential(appCredential)));
+	} catch {
+		// A scenario with a wrong secret has no token to leak.
+	}
+	const haystack = [
+		...capturedLogs.map((line) => line.message),
+		...harness.failures.map((failure) => `${failure.message} ${(failure as { description?: string }).description ?? ''}`),
+		JSON.stringify(harness.executions),
+		JSON.stringify(harness.emitted),
+	].join('\n');
+	return [...secrets].filter(([, secret]) => secret && haystack.includes(secret)).map(([name]) => name);
 }
