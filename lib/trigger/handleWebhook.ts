@@ -1,11 +1,7 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { decryptEncryptedContent } from '../crypto/decryptEncryptedContent';
-import { NotificationDecryptionError } from '../crypto/errors';
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
-import { callEventItem } from '../notifications/callEventItem';
 import { MalformedBatchError, parseNotificationBatch } from '../notifications/notificationBatch';
-import { callEventKey, recentCallEventsFor } from '../notifications/recentCallEvents';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
 import {
@@ -13,73 +9,14 @@ import {
 	writeSubscriptionState,
 	type SubscriptionState,
 } from '../subscriptions/subscriptionState';
+import { decryptCallEvents } from './decryptCallEvents';
 import { handleLifecycleEvents } from './handleLifecycleEvents';
-import { notificationCertificateFor } from './notificationCertificateFor';
 import { stashTestItems } from './manualHandoff';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
-import { readTriggerParameters, type TriggerParameters } from './triggerParameters';
+import { readTriggerParameters } from './triggerParameters';
 import { verifyBatchOrigin } from './verifyBatchOrigin';
 
 const NO_RESPONSE: IWebhookResponseData = { noWebhookResponse: true };
-/**
- * An RSA private-key operation takes about 0.3 ms (2048 bits) to 4 ms (4096 bits). Yielding once a slice
- * has used this much time keeps other requests (Graph's next delivery, whose 3 s clock is running)
- * from waiting behind a big batch, whatever the key size.
- */
-const SLICE_MS = 5;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function decryptCallEvents(
-	context: IWebhookFunctions,
-	accepted: AuthenticatedItem[],
-	parameters: TriggerParameters,
-	triggerKey: string,
-	receivedAt: string,
-): Promise<IDataObject[]> {
-	const certificateIds = new Set(
-		accepted.flatMap(({ item }) => {
-			const id = (item.encryptedContent as { encryptionCertificateId?: unknown } | undefined)?.encryptionCertificateId;
-			return typeof id === 'string' ? [id] : [];
-		}),
-	);
-	const certificate = await notificationCertificateFor(context, certificateIds);
-	const recent = recentCallEventsFor(triggerKey);
-	const items: IDataObject[] = [];
-	let sliceStart = performance.now();
-	for (const { item, slot } of accepted) {
-		if (performance.now() - sliceStart > SLICE_MS) {
-			await yieldToEventLoop();
-			sliceStart = performance.now();
-		}
-		let resource: unknown;
-		try {
-			resource = decryptEncryptedContent(item.encryptedContent, certificate.keyRing);
-		} catch (error) {
-			if (!(error instanceof NotificationDecryptionError)) throw error;
-			context.logger.warn(
-				`Dropped a call notification for ${slot.user} (subscription ${String(item.subscriptionId)}): ${error.code}: ${error.message}`,
-			);
-			continue;
-		}
-		if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-			context.logger.warn(`Dropped a call notification for ${slot.user}: the decrypted resource is not an object`);
-			continue;
-		}
-		const output = callEventItem(item, resource as IDataObject, slot, receivedAt, parameters.includeRawNotification);
-		const key = callEventKey(item, resource as IDataObject, String(output.event));
-		if (key && !recent.firstSighting(key)) {
-			context.logger.debug(`Skipped a redelivered ${String(output.event)} for ${slot.user}`);
-			continue;
-		}
-		const eventWanted = output.event === 'unknown' || parameters.events.includes(output.event as never);
-		const directionWanted =
-			output.direction === 'unknown' || parameters.directions.includes(output.direction as never);
-		if (eventWanted && directionWanted) items.push(output);
-	}
-	return items;
-}
-
 async function applyLifecycleEvents(
 	context: IWebhookFunctions,
 	triggerKey: string,
