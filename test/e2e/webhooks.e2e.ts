@@ -128,6 +128,7 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(result.status).toBe(202);
 		expect(result.attempts).toHaveLength(1);
 		expect(result.attempts[0].responseTimeMs).toBeLessThan(3000);
+		process.stderr.write(`scenario 2b: 100 notifications answered in ${Math.round(result.attempts[0].responseTimeMs)} ms\n`);
 		const executions = await env.waitForExecutions(workflow, before + 1);
 		expect(executions).toHaveLength(before + 1);
 		const output = env.itemsOf(executions[before]);
