@@ -107,6 +107,21 @@ function compileSupport() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * `npm run build` is `rimraf dist && tsc -p tsconfig.json` with an incremental build-info file outside
+ * dist/ (.cache/tsconfig.tsbuildinfo): run a second time with unchanged sources, tsc believes dist/ is
+ * up to date and emits nothing. Removing the build info makes the build complete every time.
+ */
+function forgetIncrementalBuildInfo() {
+	try {
+		const tsconfig = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tsconfig.json'), 'utf8'));
+		const info = tsconfig.compilerOptions && tsconfig.compilerOptions.tsBuildInfoFile;
+		if (info) fs.rmSync(path.resolve(repoRoot, info), { force: true });
+	} catch {
+		/* tsconfig with comments or no build info: nothing to do */
+	}
+}
+
 async function main() {
 	let n8n;
 	let sim;
@@ -137,6 +152,7 @@ async function main() {
 	try {
 		say('n8n-nodes-teams-calls demo: a real n8n with the Teams call trigger, against a local Microsoft Graph simulator');
 		const paths = await step('n8n 2.41.1 with Node 24 (first time: about 5 minutes, 2.9 GB)', () => ensure());
+		if (!flag('--no-build')) forgetIncrementalBuildInfo();
 		if (!flag('--no-build')) step('building the package (npm run build)', () => runOrDie('npm run build', process.execPath, [process.env.npm_execpath || path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), 'run', 'build']));
 		const dist = path.join(repoRoot, 'dist');
 		if (!fs.existsSync(path.join(dist, 'nodes', 'MicrosoftTeamsCallTrigger', 'MicrosoftTeamsCallTrigger.node.js'))) {

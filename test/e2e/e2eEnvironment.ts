@@ -160,6 +160,7 @@ export class E2eEnvironment {
 				await n8n.stop();
 			}
 			await sim?.close();
+			if (!(options.keep ?? process.env.N8N_E2E_KEEP === '1')) rmSync(tmp, { recursive: true, force: true });
 			throw error;
 		}
 	}

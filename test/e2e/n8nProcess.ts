@@ -102,6 +102,14 @@ process.on('exit', () => {
 	for (const child of running) killGroup(child, 'SIGKILL', true);
 });
 
+/** Next to this file, or in the repository when this file is a compiled copy (demo, bench). */
+function supervisorPath(): string {
+	const candidates = [path.join(__dirname, 'n8nSupervisor.js'), path.join(REPO_ROOT, 'test', 'e2e', 'n8nSupervisor.js')];
+	const found = candidates.find((candidate) => existsSync(candidate));
+	if (!found) throw new Error(`n8nSupervisor.js not found (looked in ${candidates.join(', ')})`);
+	return found;
+}
+
 export interface N8nProcessOptions {
 	paths: N8nPaths;
 	/** Folder for .n8n (SQLite, config) and logs. */
@@ -209,7 +217,7 @@ export class N8nProcess {
 		const logFd = openSync(this.logPath(), 'a');
 		const startedAt = Date.now();
 		// Through the supervisor: it stops n8n if this process goes away without stopping it.
-		const supervisor = path.join(__dirname, 'n8nSupervisor.js');
+		const supervisor = supervisorPath();
 		const child = spawn(this.options.paths.nodeBin, [supervisor, String(process.pid), this.options.paths.nodeBin, this.options.paths.n8nBin, 'start'], {
 			cwd: this.options.userFolder,
 			env: this.env(),
