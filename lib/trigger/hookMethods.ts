@@ -61,7 +61,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 					throw new NodeOperationError(this.getNode(), explainSubscriptionError(error, slot.user, urls.notificationUrl));
 				}
 			}
-			save(this, key, { ...state, slots });
+			save(this, key, { ...state, app: state.app ?? deps.app, slots });
 		});
 		return true;
 	} catch (error) {
