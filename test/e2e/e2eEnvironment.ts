@@ -12,16 +12,11 @@ import path from 'node:path';
 
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions, type StoredSubscription } from '../simulator';
 import { ensureTestCa, issueServerCertificate } from '../simulator/testCa';
+import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from '../support/simulatorTenant';
 import { N8nApi, outputOf, type N8nExecution } from './n8nApi';
 import { ensureN8n, freePort, N8nProcess, REPO_ROOT, requireBuiltPackage, sleep } from './n8nProcess';
 
-export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
-export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
-export const USERS = [
-	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
-	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
-	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
-];
+export { CLIENT_ID, TENANT, USERS } from '../support/simulatorTenant';
 export const TRIGGER_NODE = 'Teams Call Trigger';
 export const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
 
@@ -138,15 +133,11 @@ export class E2eEnvironment {
 			await n8n.start();
 			const api = new N8nApi(n8n.baseUrl, ca.caCertPem);
 			await api.setUp();
-			const app = await api.createCredential('Graph app (simulator)', 'microsoftGraphAppApi', {
-				cloud: 'custom',
-				customLoginHost: sim.loginBaseUrl,
-				customGraphBaseUrl: sim.graphBaseUrl,
-				tenantId: TENANT,
-				clientId: CLIENT_ID,
-				authentication: 'clientSecret',
-				clientSecret,
-			});
+			const app = await api.createCredential(
+				'Graph app (simulator)',
+				'microsoftGraphAppApi',
+				simulatorAppCredential(sim, clientSecret),
+			);
 			const cert = await api.createCredential('Notification certificate (e2e)', 'microsoftGraphNotificationCertificateApi', {
 				certificateFormat: 'pem',
 				certificatePem: certificate.certificatePem,

@@ -6,15 +6,10 @@ import { generateSelfSignedCertificate } from '../../lib/certificates/generateSe
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
 import { capturedLogs, TriggerHarness } from './n8nTriggerHarness';
+import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from './simulatorTenant';
 
-export const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
-export const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
+export { CLIENT_ID, TENANT, USERS } from './simulatorTenant';
 export const CLIENT_SECRET = 'Zz8~fixture.secret-value_ABCDEFGHIJ';
-export const USERS = [
-	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
-	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
-	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
-];
 
 /** One encryption certificate for the whole run: RSA key generation is the slow part of setup. */
 export const encryptionCertificate = generateSelfSignedCertificate({ subject: 'CN=teams-calls notifications test' });
@@ -29,15 +24,7 @@ export interface TriggerFixture {
 }
 
 export function appCredentialFor(sim: GraphSimulator) {
-	return {
-		cloud: 'custom',
-		customLoginHost: sim.loginBaseUrl,
-		customGraphBaseUrl: sim.graphBaseUrl,
-		tenantId: TENANT,
-		clientId: CLIENT_ID,
-		authentication: 'clientSecret',
-		clientSecret: CLIENT_SECRET,
-	};
+	return simulatorAppCredential(sim, CLIENT_SECRET);
 }
 
 export const certificateCredential = {
