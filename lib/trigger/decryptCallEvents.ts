@@ -1,21 +1,13 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
-import { decryptEncryptedContent } from '../crypto/decryptEncryptedContent';
-import { NotificationDecryptionError } from '../crypto/errors';
+import { decryptEncryptedContents } from '../crypto/decryptEncryptedContents';
+import { sharedKeyUnwrapPool } from '../crypto/sharedKeyUnwrapPool';
+import { TimeSlicer } from '../eventLoop/timeSlicer';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { callEventItem } from '../notifications/callEventItem';
 import { callEventKey, recentCallEventsFor } from '../notifications/recentCallEvents';
 import { notificationCertificateFor } from './notificationCertificateFor';
 import type { TriggerParameters } from './triggerParameters';
-
-/**
- * An RSA private-key operation takes about 0.3 ms (2048 bits) to 4 ms (4096 bits). Yielding once a slice
- * has used this much time keeps other requests (Graph's next delivery, whose 3 s clock is running)
- * from waiting behind a big batch, whatever the key size.
- */
-const SLICE_MS = 5;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Authenticated change notifications → call-event items: decrypted, normalised, de-duplicated and
@@ -39,21 +31,22 @@ export async function decryptCallEvents(
 	const items: IDataObject[] = [];
 	const dropped = new Map<string, number>();
 	let firstDrop = '';
-	let sliceStart = performance.now();
-	for (const { item, slot } of accepted) {
-		if (performance.now() - sliceStart > SLICE_MS) {
-			await yieldToEventLoop();
-			sliceStart = performance.now();
-		}
-		let resource: unknown;
-		try {
-			resource = decryptEncryptedContent(item.encryptedContent, certificate.keyRing);
-		} catch (error) {
-			if (!(error instanceof NotificationDecryptionError)) throw error;
+	const outcomes = await decryptEncryptedContents(
+		accepted.map(({ item }) => item.encryptedContent),
+		certificate.keyRing,
+		{ pool: sharedKeyUnwrapPool() },
+	);
+	const slicer = new TimeSlicer();
+	for (const [index, { item, slot }] of accepted.entries()) {
+		if (slicer.due) await slicer.yield();
+		const outcome = outcomes[index]!;
+		if ('error' in outcome) {
+			const { error } = outcome;
 			dropped.set(error.code, (dropped.get(error.code) ?? 0) + 1);
 			firstDrop ||= `${slot.user}, subscription ${String(item.subscriptionId).slice(0, 64)}: ${error.message}`;
 			continue;
 		}
+		const resource = outcome.resource;
 		if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
 			dropped.set('NOT_AN_OBJECT', (dropped.get('NOT_AN_OBJECT') ?? 0) + 1);
 			firstDrop ||= `${slot.user}: the decrypted resource is not an object`;

@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 
+import { sharedKeyUnwrapPool } from '../../../lib/crypto/sharedKeyUnwrapPool';
 import { capturedLogs } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, TENANT, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
@@ -138,6 +139,22 @@ describe('cost per notification', () => {
 		// No Graph call and no token request on the notification path; only the signing keys, once.
 		expect(sim.countRequests({ host: 'graph' })).toBe(0);
 		expect(sim.findRequests({ host: 'login' }).map((request) => request.path)).toEqual(['/common/discovery/v2.0/keys']);
+	});
+});
+
+describe('large batches', () => {
+	it('decrypts a batch of 120 on worker threads into 120 items, in the order Graph sent them', async () => {
+		const { sim, harness, subscriptionOf } = await activated();
+		const subs = [subscriptionOf(adele), subscriptionOf(bianca)];
+		const events = Array.from({ length: 120 }, (_, n) => ({ sub: subs[n % 2], event: sim.buildCallEvent(subs[n % 2], { kind: n % 3 ? 'started' : 'ended' }) }));
+		const [result] = await fixture.deliver(events.map(({ sub, event }) => sim.notificationFor(sub, event)));
+		expect(result.status).toBe(202);
+		expect(sharedKeyUnwrapPool()?.runningWorkers).toBeGreaterThan(0);
+		expect(harness.executions).toHaveLength(1);
+		const items = harness.executions[0].items.map((item) => item.json);
+		expect(items.map((item) => [item.userId, item.callId, item.event])).toEqual(
+			events.map(({ sub, event }, n) => [sub === subs[0] ? adele.id : bianca.id, event.callId, n % 3 ? 'callStarted' : 'callEnded']),
+		);
 	});
 });
 

@@ -1,0 +1,125 @@
+import { TimeSlicer } from '../eventLoop/timeSlicer';
+import type { DecryptionKeyRing } from './decryptionKeyRing';
+import { NotificationDecryptionError, WrongKeyError } from './errors';
+import type { KeyUnwrapPool } from './keyUnwrapPool';
+import { openSealedContent } from './openSealedContent';
+import { readSealedContent, type SealedContent } from './readSealedContent';
+import { SYMMETRIC_KEY_BYTES, unwrapSymmetricKey, WRONG_KEY_MESSAGE } from './unwrapSymmetricKey';
+
+export type DecryptOutcome = { resource: unknown } | { error: NotificationDecryptionError };
+
+export interface DecryptBatchOptions {
+	/** Worker threads for the RSA step; null keeps everything on the calling thread. */
+	pool: KeyUnwrapPool | null;
+}
+
+/** Below this much estimated RSA work, handing the batch to threads costs more than it saves. */
+const POOL_THRESHOLD_MS = 2;
+/** Each message to a worker carries about this much RSA work: enough to hide the messaging cost. */
+const CHUNK_TARGET_MS = 8;
+const MAX_CHUNK_ITEMS = 32;
+
+
+/** A rough cost of one RSA private-key operation: ~0.25 ms at 2048 bits, growing with the cube of the size. */
+function estimatedRsaMs(sealed: SealedContent): number {
+	const bits = sealed.privateKey.asymmetricKeyDetails?.modulusLength ?? 2048;
+	return 0.25 * (bits / 2048) ** 3;
+}
+
+function failure(error: unknown): { error: NotificationDecryptionError } {
+	if (error instanceof NotificationDecryptionError) return { error };
+	throw error;
+}
+
+function openWith(sealed: SealedContent, key: Buffer | undefined): DecryptOutcome {
+	if (!key) return { error: new WrongKeyError(WRONG_KEY_MESSAGE) };
+	if (key.length !== SYMMETRIC_KEY_BYTES) return { error: new WrongKeyError('The decrypted data key has the wrong length') };
+	try {
+		return { resource: openSealedContent(sealed, key) };
+	} catch (error) {
+		return failure(error);
+	}
+}
+
+async function decryptOnThisThread(
+	indexes: readonly number[],
+	sealed: ReadonlyArray<SealedContent | undefined>,
+	outcomes: DecryptOutcome[],
+): Promise<void> {
+	const slicer = new TimeSlicer();
+	for (const index of indexes) {
+		if (slicer.due) await slicer.yield();
+		const content = sealed[index]!;
+		try {
+			outcomes[index] = { resource: openSealedContent(content, unwrapSymmetricKey(content.privateKey, content.wrappedKey)) };
+		} catch (error) {
+			outcomes[index] = failure(error);
+		}
+	}
+}
+
+function chunksOf(indexes: readonly number[], sealed: ReadonlyArray<SealedContent | undefined>): number[][] {
+	const chunks: number[][] = [];
+	let current: number[] = [];
+	let work = 0;
+	for (const index of indexes) {
+		current.push(index);
+		work += estimatedRsaMs(sealed[index]!);
+		if (work >= CHUNK_TARGET_MS || current.length >= MAX_CHUNK_ITEMS) {
+			chunks.push(current);
+			current = [];
+			work = 0;
+		}
+	}
+	if (current.length > 0) chunks.push(current);
+	return chunks;
+}
+
+/**
+ * Opens a batch of Graph rich notifications; one outcome per input, in input order. A big batch's RSA
+ * steps run on worker threads; should the pool fail, that part is decrypted here instead, so nothing
+ * is lost.
+ */
+export async function decryptEncryptedContents(
+	contents: readonly unknown[],
+	keyRing: DecryptionKeyRing,
+	options: DecryptBatchOptions,
+): Promise<DecryptOutcome[]> {
+	const outcomes: DecryptOutcome[] = new Array(contents.length);
+	const sealed: Array<SealedContent | undefined> = new Array(contents.length);
+	const readable: number[] = [];
+	let estimatedMs = 0;
+	const slicer = new TimeSlicer();
+	for (const [index, content] of contents.entries()) {
+		if (slicer.due) await slicer.yield();
+		try {
+			sealed[index] = readSealedContent(content, keyRing);
+			readable.push(index);
+			estimatedMs += estimatedRsaMs(sealed[index]!);
+		} catch (error) {
+			outcomes[index] = failure(error);
+		}
+	}
+
+	const pool = options.pool;
+	if (!pool || estimatedMs < POOL_THRESHOLD_MS) {
+		await decryptOnThisThread(readable, sealed, outcomes);
+		return outcomes;
+	}
+
+	await Promise.all(
+		chunksOf(readable, sealed).map(async (chunk) => {
+			let keys: Array<Buffer | undefined>;
+			try {
+				keys = await pool.unwrap(chunk.map((index) => sealed[index]!));
+			} catch {
+				await decryptOnThisThread(chunk, sealed, outcomes);
+				return;
+			}
+			chunk.forEach((index, position) => {
+				outcomes[index] = openWith(sealed[index]!, keys[position]);
+			});
+		}),
+	);
+	return outcomes;
+}
