@@ -6,7 +6,11 @@ import forge from 'node-forge';
 
 import { generateSelfSignedCertificate, type RsaKeySize } from '../lib/certificates/generateSelfSignedCertificate';
 import { readNotificationCertificate } from '../lib/credentials/notificationCertificate';
+import type { DecryptionKeyRing } from '../lib/crypto/decryptionKeyRing';
 import { decryptEncryptedContent, type EncryptedContent } from '../lib/crypto/decryptEncryptedContent';
+import { decryptEncryptedContents } from '../lib/crypto/decryptEncryptedContents';
+import { KeyUnwrapPool } from '../lib/crypto/keyUnwrapPool';
+import { decryptThreadCount } from '../lib/crypto/sharedKeyUnwrapPool';
 import { encryptForSubscription } from '../test/simulator/encryption';
 import { CALL_RESOURCE, callEventOfAbout1Kb } from './payloads';
 import { log, median, now } from './stats';
@@ -55,6 +59,7 @@ interface KeySetup {
 	bits: RsaKeySize;
 	payloads: EncryptedContent[];
 	payloadBytes: number;
+	keyRing: DecryptionKeyRing;
 	ours: (ec: EncryptedContent) => unknown;
 	rsaOnly: (ec: EncryptedContent) => unknown;
 	pemPerCall: (ec: EncryptedContent) => unknown;
@@ -80,6 +85,7 @@ function setUp(bits: RsaKeySize, count: number): KeySetup {
 		bits,
 		payloads,
 		payloadBytes,
+		keyRing: certificate.keyRing,
 		ours: (ec) => decryptEncryptedContent(ec, certificate.keyRing),
 		rsaOnly: (ec) =>
 			privateDecrypt(
@@ -114,10 +120,23 @@ function opsPerSecond(fn: (ec: EncryptedContent) => unknown, payloads: Encrypted
 	return (ops * 1000) / elapsed;
 }
 
-export interface OpensslRun {
-	rsa2048?: { signPerSec: number; verifyPerSec: number };
-	rsa4096?: { signPerSec: number; verifyPerSec: number };
+/**
+ * The node's own batch path (`decryptEncryptedContents`, as the webhook calls it) with a pool of worker
+ * threads: whole batches, one after the other, for about maxMs. Every outcome must be a resource.
+ */
+async function batchOpsPerSecond(setup: KeySetup, batchSize: number, pool: KeyUnwrapPool, maxMs: number): Promise<number> {
+	const batch = Array.from({ length: batchSize }, (_, index) => setup.payloads[index % setup.payloads.length]);
+	let ops = 0;
+	const start = now();
+	while (now() - start < maxMs) {
+		const outcomes = await decryptEncryptedContents(batch, setup.keyRing, { pool });
+		if (outcomes.some((outcome) => !('resource' in outcome))) throw new Error(`the pool failed to open a payload at ${setup.bits} bits`);
+		ops += outcomes.length;
+	}
+	return (ops * 1000) / (now() - start);
 }
+
+export type OpensslRun = Partial<Record<`rsa${RsaKeySize}`, { signPerSec: number; verifyPerSec: number }>>;
 
 export function opensslAvailable(): boolean {
 	return existsSync(OPENSSL);
@@ -128,15 +147,25 @@ export function opensslVersion(): string | undefined {
 	return spawnSync(OPENSSL, ['version'], { encoding: 'utf8' }).stdout.trim();
 }
 
-function runOpensslSpeed(seconds: number): OpensslRun {
-	const result = spawnSync(OPENSSL, ['speed', '-seconds', String(seconds), 'rsa2048', 'rsa4096'], {
-		encoding: 'utf8',
-		timeout: (seconds * 4 + 60) * 1000,
-	});
-	if (result.status !== 0) throw new Error(`openssl speed failed: ${result.stderr}`);
+interface OpensslSpeedOptions {
+	seconds: number;
+	bits: RsaKeySize[];
+	/** Wall-clock time, as the Node loops measure; without it `openssl speed` divides by its user CPU time. */
+	elapsed: boolean;
+	/** Processes run in parallel (`-multi`); their rates are summed. */
+	processes?: number;
+}
+
+function runOpensslSpeed(options: OpensslSpeedOptions): OpensslRun {
+	const args = ['speed', '-seconds', String(options.seconds)];
+	if (options.elapsed) args.push('-elapsed');
+	if (options.processes && options.processes > 1) args.push('-multi', String(options.processes));
+	args.push(...options.bits.map((bits) => `rsa${bits}`));
+	const result = spawnSync(OPENSSL, args, { encoding: 'utf8', timeout: (options.seconds * 4 * options.bits.length + 60) * 1000 });
+	if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
 	const run: OpensslRun = {};
-	for (const match of result.stdout.matchAll(/^rsa\s+(2048|4096) bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/gm)) {
-		run[`rsa${match[1]}` as 'rsa2048'] = { signPerSec: Number(match[2]), verifyPerSec: Number(match[3]) };
+	for (const match of result.stdout.matchAll(/^rsa\s+(2048|3072|4096) bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)/gm)) {
+		run[`rsa${match[1]}` as keyof OpensslRun] = { signPerSec: Number(match[2]), verifyPerSec: Number(match[3]) };
 	}
 	return run;
 }
@@ -145,18 +174,35 @@ export interface DecryptRow {
 	bits: RsaKeySize;
 	payloadBytes: number;
 	runs: number;
+	/** Worker threads of the pool measured in the "ours, threads" columns (the node's default on this machine). */
+	threads: number;
+	/** `openssl speed -elapsed`: one process, wall clock (the unit of every Node column). */
 	opensslSignPerSec?: number;
 	opensslRuns?: number[];
+	/** `openssl speed` without -elapsed (its default: sign operations per second of user CPU time), once, for reference. */
+	opensslCpuTimeSignPerSec?: number;
+	/** `openssl speed -elapsed -multi <threads>`: the machine's ceiling for that many parallel workers. */
+	opensslMultiSignPerSec?: number;
+	opensslMultiRuns?: number[];
 	oursPerSec: number;
 	oursRuns: number[];
+	oursThreadsPerSec: number;
+	oursThreadsRuns: number[];
 	rsaOnlyPerSec: number;
 	pemPerCallPerSec: number;
 	pemPerCallRuns: number[];
 	forgePerSec: number;
 	forgeRuns: number[];
+	/** Median over runs of ours ÷ openssl measured next to it (one thread each). */
 	percentOfOpenssl?: number;
+	/** Median over runs of ours with threads ÷ `openssl speed -multi` with as many processes, measured next to it. */
+	threadsPercentOfOpensslMulti?: number;
+	/** As deployed: the node's batch path (threads) ÷ the single-threaded alternatives. */
 	timesForge: number;
 	timesPemPerCall: number;
+	/** Per core: the node's one-thread path ÷ the same alternatives. */
+	timesForgeOneThread: number;
+	timesPemPerCallOneThread: number;
 }
 
 export interface DecryptOptions {
@@ -165,61 +211,100 @@ export interface DecryptOptions {
 	/** Time budget per measurement (ms) for the Node variants and forge. */
 	nodeMs: number;
 	forgeMs: number;
+	/** Worker threads for the batch path; the node's default on this machine unless given. */
+	threads?: number;
 }
 
-export function benchDecrypt(options: DecryptOptions): { rows: DecryptRow[]; openssl: string } {
+export async function benchDecrypt(options: DecryptOptions): Promise<{ rows: DecryptRow[]; openssl: string }> {
 	log('part 1: generating RSA-2048 and RSA-4096 certificates and encrypted payloads');
 	const setups = [setUp(2048, 512), setUp(4096, 128)];
+	const threads = Math.max(1, options.threads ?? decryptThreadCount());
+	const pool = new KeyUnwrapPool({ size: threads });
+	const batchSize: Record<RsaKeySize, number> = { 2048: 1000, 3072: 300, 4096: 100 };
 	const withOpenssl = opensslAvailable();
 	const samples = new Map<string, number[]>();
 	const push = (key: string, value: number) => samples.set(key, [...(samples.get(key) ?? []), value]);
 
-	// Warm-up (JIT, OpenSSL lazy init) outside the timed runs.
-	for (const setup of setups) {
-		for (const fn of [setup.ours, setup.rsaOnly, setup.pemPerCall]) opsPerSecond(fn, setup.payloads, 200, 10_000);
-		opsPerSecond(setup.forge, setup.payloads, 200, 10);
-	}
+	try {
+		// Warm-up (JIT, OpenSSL lazy init, worker start-up) outside the timed runs.
+		for (const setup of setups) {
+			for (const fn of [setup.ours, setup.rsaOnly, setup.pemPerCall]) opsPerSecond(fn, setup.payloads, 200, 10_000);
+			opsPerSecond(setup.forge, setup.payloads, 200, 10);
+			await batchOpsPerSecond(setup, batchSize[setup.bits], pool, 200);
+		}
+		const cpuTime = withOpenssl ? runOpensslSpeed({ seconds: options.opensslSeconds, bits: [2048, 4096], elapsed: false }) : {};
 
-	for (let run = 1; run <= options.runs; run++) {
-		log(`part 1: run ${run}/${options.runs}`);
-		// Side by side in each run: openssl speed, then every Node variant for both key sizes.
-		if (withOpenssl) {
-			const speed = runOpensslSpeed(options.opensslSeconds);
-			for (const bits of [2048, 4096] as const) {
-				const entry = speed[`rsa${bits}`];
-				if (entry) push(`openssl-${bits}`, entry.signPerSec);
+		for (let run = 1; run <= options.runs; run++) {
+			log(`part 1: run ${run}/${options.runs}`);
+			for (const setup of setups) {
+				const { bits } = setup;
+				const budget = bits === 4096 ? options.nodeMs * 2 : options.nodeMs;
+				// Each comparison to openssl is a pair measured back to back, in alternating order (openssl first in
+				// odd runs, ours first in even ones), so that drift on a shared machine hits both sides alike; the
+				// percentage is the median of the per-pair ratios.
+				const opensslFirst = run % 2 === 1;
+				const pair = async (names: { ours: string; openssl: string; ratio: string }, measureOpenssl: () => number | undefined, measureOurs: () => Promise<number>) => {
+					let opensslRate: number | undefined;
+					if (opensslFirst && withOpenssl) opensslRate = measureOpenssl();
+					const oursRate = await measureOurs();
+					if (!opensslFirst && withOpenssl) opensslRate = measureOpenssl();
+					push(`${names.ours}-${bits}`, oursRate);
+					if (opensslRate !== undefined) {
+						push(`${names.openssl}-${bits}`, opensslRate);
+						push(`${names.ratio}-${bits}`, oursRate / opensslRate);
+					}
+				};
+				await pair(
+					{ ours: 'ours', openssl: 'openssl', ratio: 'ratio' },
+					() => runOpensslSpeed({ seconds: options.opensslSeconds, bits: [bits], elapsed: true })[`rsa${bits}`]?.signPerSec,
+					async () => opsPerSecond(setup.ours, setup.payloads, budget, 1_000_000),
+				);
+				await pair(
+					{ ours: 'threads', openssl: 'openssl-multi', ratio: 'ratio-multi' },
+					() => runOpensslSpeed({ seconds: options.opensslSeconds, bits: [bits], elapsed: true, processes: threads })[`rsa${bits}`]?.signPerSec,
+					() => batchOpsPerSecond(setup, batchSize[bits], pool, budget),
+				);
+				push(`rsa-${bits}`, opsPerSecond(setup.rsaOnly, setup.payloads, budget, 1_000_000));
+				push(`pem-${bits}`, opsPerSecond(setup.pemPerCall, setup.payloads, budget, 1_000_000));
+				push(`forge-${bits}`, opsPerSecond(setup.forge, setup.payloads, options.forgeMs, 10_000));
 			}
 		}
-		for (const setup of setups) {
-			const budget = setup.bits === 4096 ? options.nodeMs * 2 : options.nodeMs;
-			push(`ours-${setup.bits}`, opsPerSecond(setup.ours, setup.payloads, budget, 1_000_000));
-			push(`rsa-${setup.bits}`, opsPerSecond(setup.rsaOnly, setup.payloads, budget, 1_000_000));
-			push(`pem-${setup.bits}`, opsPerSecond(setup.pemPerCall, setup.payloads, budget, 1_000_000));
-			push(`forge-${setup.bits}`, opsPerSecond(setup.forge, setup.payloads, options.forgeMs, 10_000));
-		}
-	}
 
-	const rows = setups.map((setup): DecryptRow => {
-		const get = (name: string) => samples.get(`${name}-${setup.bits}`) ?? [];
-		const ours = median(get('ours'));
-		const openssl = withOpenssl ? median(get('openssl')) : undefined;
-		return {
-			bits: setup.bits,
-			payloadBytes: setup.payloadBytes,
-			runs: options.runs,
-			opensslSignPerSec: openssl,
-			opensslRuns: withOpenssl ? get('openssl') : undefined,
-			oursPerSec: ours,
-			oursRuns: get('ours'),
-			rsaOnlyPerSec: median(get('rsa')),
-			pemPerCallPerSec: median(get('pem')),
-			pemPerCallRuns: get('pem'),
-			forgePerSec: median(get('forge')),
-			forgeRuns: get('forge'),
-			percentOfOpenssl: openssl ? (100 * ours) / openssl : undefined,
-			timesForge: ours / median(get('forge')),
-			timesPemPerCall: ours / median(get('pem')),
-		};
-	});
-	return { rows, openssl: withOpenssl ? (opensslVersion() ?? '') : `not found at ${OPENSSL}: column skipped` };
+		const rows = setups.map((setup): DecryptRow => {
+			const get = (name: string) => samples.get(`${name}-${setup.bits}`) ?? [];
+			const ours = median(get('ours'));
+			const oursThreads = median(get('threads'));
+			const forgeRate = median(get('forge'));
+			const pemRate = median(get('pem'));
+			return {
+				bits: setup.bits,
+				payloadBytes: setup.payloadBytes,
+				runs: options.runs,
+				threads,
+				opensslSignPerSec: withOpenssl ? median(get('openssl')) : undefined,
+				opensslRuns: withOpenssl ? get('openssl') : undefined,
+				opensslCpuTimeSignPerSec: cpuTime[`rsa${setup.bits}`]?.signPerSec,
+				opensslMultiSignPerSec: withOpenssl ? median(get('openssl-multi')) : undefined,
+				opensslMultiRuns: withOpenssl ? get('openssl-multi') : undefined,
+				oursPerSec: ours,
+				oursRuns: get('ours'),
+				oursThreadsPerSec: oursThreads,
+				oursThreadsRuns: get('threads'),
+				rsaOnlyPerSec: median(get('rsa')),
+				pemPerCallPerSec: pemRate,
+				pemPerCallRuns: get('pem'),
+				forgePerSec: forgeRate,
+				forgeRuns: get('forge'),
+				percentOfOpenssl: withOpenssl ? 100 * median(get('ratio')) : undefined,
+				threadsPercentOfOpensslMulti: withOpenssl ? 100 * median(get('ratio-multi')) : undefined,
+				timesForge: oursThreads / forgeRate,
+				timesPemPerCall: oursThreads / pemRate,
+				timesForgeOneThread: ours / forgeRate,
+				timesPemPerCallOneThread: ours / pemRate,
+			};
+		});
+		return { rows, openssl: withOpenssl ? (opensslVersion() ?? '') : `not found at ${OPENSSL}: column skipped` };
+	} finally {
+		await pool.close();
+	}
 }

@@ -39,20 +39,37 @@ function machine() {
 }
 
 function decryptTable(rows: DecryptRow[]): string {
-	return table(
-		['decrypt 1 KB notification (ops/s, median)', 'openssl sign', 'ours', '% of openssl', 'RSA op only', 'PEM per call', 'ours ÷ PEM', 'forge', 'ours ÷ forge'],
-		rows.map((r) => [
-			`RSA-${r.bits} (${r.payloadBytes} B JSON, ${r.runs} runs)`,
-			r.opensslSignPerSec !== undefined ? fmt(r.opensslSignPerSec) : 'n/a',
-			fmt(r.oursPerSec),
-			r.percentOfOpenssl !== undefined ? `${fmt(r.percentOfOpenssl)}%` : 'n/a',
-			fmt(r.rsaOnlyPerSec),
-			fmt(r.pemPerCallPerSec),
-			`${fmt(r.timesPemPerCall, 2)}×`,
-			fmt(r.forgePerSec, 2),
-			`${fmt(r.timesForge)}×`,
-		]),
-	);
+	const percent = (value: number | undefined) => (value !== undefined ? `${fmt(value)}%` : 'n/a');
+	const rate = (value: number | undefined) => (value !== undefined ? fmt(value) : 'n/a');
+	return [
+		table(
+			['one thread (ops/s, median)', 'openssl -elapsed', 'ours', '% of openssl', '(openssl CPU-time)', 'RSA op only', 'PEM per call', 'ours ÷ PEM', 'forge', 'ours ÷ forge'],
+			rows.map((r) => [
+				`RSA-${r.bits} (${r.payloadBytes} B JSON, ${r.runs} runs)`,
+				rate(r.opensslSignPerSec),
+				fmt(r.oursPerSec),
+				percent(r.percentOfOpenssl),
+				rate(r.opensslCpuTimeSignPerSec),
+				fmt(r.rsaOnlyPerSec),
+				fmt(r.pemPerCallPerSec),
+				`${fmt(r.timesPemPerCallOneThread, 2)}×`,
+				fmt(r.forgePerSec, 2),
+				`${fmt(r.timesForgeOneThread)}×`,
+			]),
+		),
+		table(
+			['as deployed: batch path with worker threads (ops/s, median)', 'threads', 'openssl -elapsed -multi', 'ours', '% of openssl', 'ours ÷ PEM', 'ours ÷ forge'],
+			rows.map((r) => [
+				`RSA-${r.bits}`,
+				String(r.threads),
+				rate(r.opensslMultiSignPerSec),
+				fmt(r.oursThreadsPerSec),
+				percent(r.threadsPercentOfOpensslMulti),
+				`${fmt(r.timesPemPerCall, 2)}×`,
+				`${fmt(r.timesForge)}×`,
+			]),
+		),
+	].join('\n\n');
 }
 
 async function main() {
@@ -65,17 +82,20 @@ async function main() {
 	const targets: Array<{ target: string; measured: string; holds: boolean }> = [];
 
 	if (parts.has(1)) {
-		const decrypt = benchDecrypt(
-			quick ? { runs: 3, opensslSeconds: 1, nodeMs: 400, forgeMs: 600 } : { runs: 5, opensslSeconds: 3, nodeMs: 1500, forgeMs: 2000 },
+		const decrypt = await benchDecrypt(
+			quick ? { runs: 3, opensslSeconds: 1, nodeMs: 600, forgeMs: 600 } : { runs: 9, opensslSeconds: 1, nodeMs: 1000, forgeMs: 2000 },
 		);
 		results.decrypt = decrypt;
 		sections.push(`Part 1 — decrypt throughput (openssl: ${decrypt.openssl})\n${decryptTable(decrypt.rows)}`);
 		for (const r of decrypt.rows) {
 			if (r.percentOfOpenssl !== undefined) {
-				targets.push({ target: `RSA-${r.bits} ≥ 90% of openssl sign/s`, measured: `${fmt(r.percentOfOpenssl)}%`, holds: r.percentOfOpenssl >= 90 });
+				targets.push({ target: `RSA-${r.bits} ≥ 90% of openssl sign/s, one thread (both wall clock)`, measured: `${fmt(r.percentOfOpenssl)}%`, holds: r.percentOfOpenssl >= 90 });
 			}
-			targets.push({ target: `RSA-${r.bits} ≥ 50× forge`, measured: `${fmt(r.timesForge)}×`, holds: r.timesForge >= 50 });
-			targets.push({ target: `RSA-${r.bits} ≥ 2.5× PEM per call`, measured: `${fmt(r.timesPemPerCall, 2)}×`, holds: r.timesPemPerCall >= 2.5 });
+			if (r.threadsPercentOfOpensslMulti !== undefined) {
+				targets.push({ target: `RSA-${r.bits} ≥ 90% of openssl -multi ${r.threads}, ${r.threads} threads`, measured: `${fmt(r.threadsPercentOfOpensslMulti)}%`, holds: r.threadsPercentOfOpensslMulti >= 90 });
+			}
+			targets.push({ target: `RSA-${r.bits} ≥ 50× forge (as deployed; one thread in brackets)`, measured: `${fmt(r.timesForge)}× (${fmt(r.timesForgeOneThread)}×)`, holds: r.timesForge >= 50 });
+			targets.push({ target: `RSA-${r.bits} ≥ 2.5× PEM per call (as deployed; one thread in brackets)`, measured: `${fmt(r.timesPemPerCall, 2)}× (${fmt(r.timesPemPerCallOneThread, 2)}×)`, holds: r.timesPemPerCall >= 2.5 });
 		}
 	}
 
