@@ -58,27 +58,11 @@ async function decryptOnThisThread(
 	}
 }
 
-function chunksOf(indexes: readonly number[], sealed: ReadonlyArray<SealedContent | undefined>): number[][] {
-	const chunks: number[][] = [];
-	let current: number[] = [];
-	let work = 0;
-	for (const index of indexes) {
-		current.push(index);
-		work += estimatedRsaMs(sealed[index]!);
-		if (work >= CHUNK_TARGET_MS || current.length >= MAX_CHUNK_ITEMS) {
-			chunks.push(current);
-			current = [];
-			work = 0;
-		}
-	}
-	if (current.length > 0) chunks.push(current);
-	return chunks;
-}
-
 /**
- * Opens a batch of Graph rich notifications; one outcome per input, in input order. A big batch's RSA
- * steps run on worker threads; should the pool fail, that part is decrypted here instead, so nothing
- * is lost.
+ * Opens a batch of Graph rich notifications; one outcome per input, in input order. Once a batch holds
+ * enough RSA work, its RSA steps go to worker threads in chunks, each sent as soon as it is read, so the
+ * threads start while the rest of the batch is still being checked. Should the pool fail, that chunk
+ * is decrypted here instead, so nothing is lost.
  */
 export async function decryptEncryptedContents(
 	contents: readonly unknown[],
@@ -87,39 +71,55 @@ export async function decryptEncryptedContents(
 ): Promise<DecryptOutcome[]> {
 	const outcomes: DecryptOutcome[] = new Array(contents.length);
 	const sealed: Array<SealedContent | undefined> = new Array(contents.length);
-	const readable: number[] = [];
-	let estimatedMs = 0;
+	const { pool } = options;
+	const chunksSent: Array<Promise<void>> = [];
+	const unwrapChunk = async (chunk: number[]) => {
+		let keys: Array<Buffer | undefined>;
+		try {
+			keys = await pool!.unwrap(chunk.map((index) => sealed[index]!));
+		} catch {
+			await decryptOnThisThread(chunk, sealed, outcomes);
+			return;
+		}
+		chunk.forEach((index, position) => {
+			outcomes[index] = openWith(sealed[index]!, keys[position]);
+		});
+	};
+	const sendChunk = (chunk: number[]) => {
+		const sent = unwrapChunk(chunk);
+		// Observed at once, so a failure is never an unhandled rejection while the loop below still runs;
+		// it is still rethrown by the Promise.all at the end.
+		sent.catch(() => undefined);
+		chunksSent.push(sent);
+	};
+
+	let waiting: number[] = [];
+	let waitingMs = 0;
+	let totalMs = 0;
 	const slicer = new TimeSlicer();
 	for (const [index, content] of contents.entries()) {
 		if (slicer.due) await slicer.yield();
 		try {
 			sealed[index] = readSealedContent(content, keyRing);
-			readable.push(index);
-			estimatedMs += estimatedRsaMs(sealed[index]!);
 		} catch (error) {
 			outcomes[index] = failure(error);
+			continue;
+		}
+		const cost = estimatedRsaMs(sealed[index]!);
+		waiting.push(index);
+		waitingMs += cost;
+		totalMs += cost;
+		const poolWorthIt = pool !== null && totalMs >= POOL_THRESHOLD_MS;
+		if (poolWorthIt && (waitingMs >= CHUNK_TARGET_MS || waiting.length >= MAX_CHUNK_ITEMS)) {
+			sendChunk(waiting);
+			waiting = [];
+			waitingMs = 0;
 		}
 	}
-
-	const pool = options.pool;
-	if (!pool || estimatedMs < POOL_THRESHOLD_MS) {
-		await decryptOnThisThread(readable, sealed, outcomes);
-		return outcomes;
+	if (waiting.length > 0) {
+		if (pool !== null && totalMs >= POOL_THRESHOLD_MS) sendChunk(waiting);
+		else await decryptOnThisThread(waiting, sealed, outcomes);
 	}
-
-	await Promise.all(
-		chunksOf(readable, sealed).map(async (chunk) => {
-			let keys: Array<Buffer | undefined>;
-			try {
-				keys = await pool.unwrap(chunk.map((index) => sealed[index]!));
-			} catch {
-				await decryptOnThisThread(chunk, sealed, outcomes);
-				return;
-			}
-			chunk.forEach((index, position) => {
-				outcomes[index] = openWith(sealed[index]!, keys[position]);
-			});
-		}),
-	);
+	await Promise.all(chunksSent);
 	return outcomes;
 }

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 import { KEY_UNWRAP_WORKER_SOURCE } from './keyUnwrapWorkerSource';
+import { SYMMETRIC_KEY_BYTES } from './unwrapSymmetricKey';
 
 export interface KeyUnwrapJob {
 	privateKey: KeyObject;
@@ -22,10 +23,17 @@ export interface KeyUnwrapPoolOptions {
 	workerSource?: string;
 }
 
+interface ChunkMessage {
+	keys: KeyObject[];
+	keyIndexes: Uint8Array;
+	offsets: Uint32Array;
+	wrapped: Uint8Array;
+}
+
 interface PendingChunk {
 	id: number;
-	keys: KeyObject[];
-	jobs: Array<[number, Uint8Array]>;
+	message: ChunkMessage;
+	count: number;
 	resolve: (results: Array<Buffer | undefined>) => void;
 	reject: (error: Error) => void;
 }
@@ -75,25 +83,33 @@ export class KeyUnwrapPool {
 		return this.workers.length;
 	}
 
-	/** Unwraps one chunk; each result is the 32-byte key, or undefined where the RSA step failed. */
+	/**
+	 * Unwraps one chunk; each result is the 32-byte key, or undefined where the RSA step failed (or gave
+	 * a key of another length).
+	 */
 	unwrap(jobs: readonly KeyUnwrapJob[]): Promise<Array<Buffer | undefined>> {
+		if (Date.now() < this.pausedUntil) {
+			return Promise.reject(new KeyUnwrapPoolUnavailableError('Key-unwrap workers failed to start; decrypting on the main thread for now'));
+		}
 		const keys: KeyObject[] = [];
 		const keyIndex = new Map<KeyObject, number>();
-		const wireJobs = jobs.map((job): [number, Uint8Array] => {
+		const keyIndexes = new Uint8Array(jobs.length);
+		const offsets = new Uint32Array(jobs.length + 1);
+		jobs.forEach((job, position) => {
 			let index = keyIndex.get(job.privateKey);
 			if (index === undefined) {
 				index = keys.push(job.privateKey) - 1;
 				keyIndex.set(job.privateKey, index);
 			}
-			// A copy with its own memory: cloning a view of Node's shared 8 KiB buffer pool would send the
-			// whole pool (other requests' bytes) to the worker.
-			return [index, new Uint8Array(job.wrappedKey)];
+			keyIndexes[position] = index;
+			offsets[position + 1] = offsets[position] + job.wrappedKey.length;
 		});
-		if (Date.now() < this.pausedUntil) {
-			return Promise.reject(new KeyUnwrapPoolUnavailableError('Key-unwrap workers failed to start; decrypting on the main thread for now'));
-		}
+		// One buffer of its own for the chunk, transferred to the worker: cloning views of Node's shared
+		// 8 KiB buffer pool would also send the rest of the pool (other requests' bytes).
+		const wrapped = new Uint8Array(offsets[jobs.length]);
+		jobs.forEach((job, position) => wrapped.set(job.wrappedKey, offsets[position]));
 		return new Promise((resolve, reject) => {
-			this.queue.push({ id: this.nextId++, keys, jobs: wireJobs, resolve, reject });
+			this.queue.push({ id: this.nextId++, message: { keys, keyIndexes, offsets, wrapped }, count: jobs.length, resolve, reject });
 			this.dispatch();
 		});
 	}
@@ -123,7 +139,8 @@ export class KeyUnwrapPool {
 			const chunk = this.queue.shift()!;
 			target.inFlight.set(chunk.id, chunk);
 			try {
-				target.worker.postMessage({ id: chunk.id, keys: chunk.keys, jobs: chunk.jobs });
+				const { message } = chunk;
+				target.worker.postMessage({ id: chunk.id, ...message }, [message.keyIndexes.buffer as ArrayBuffer, message.offsets.buffer as ArrayBuffer, message.wrapped.buffer as ArrayBuffer]);
 			} catch (error) {
 				target.inFlight.delete(chunk.id);
 				chunk.reject(new KeyUnwrapPoolUnavailableError(`A key-unwrap worker could not take work: ${(error as Error).message}`));
@@ -159,15 +176,16 @@ export class KeyUnwrapPool {
 		}
 		worker.unref();
 		const entry: PoolWorker = { worker, inFlight: new Map(), answered: false };
-		worker.on('message', (message: { id: number; results: Array<Uint8Array | null> }) => {
+		worker.on('message', (message: { id: number; keys: Uint8Array; ok: Uint8Array }) => {
 			entry.answered = true;
 			this.failedStarts = 0;
 			const chunk = entry.inFlight.get(message.id);
 			if (!chunk) return;
 			entry.inFlight.delete(message.id);
+			const keys = Buffer.from(message.keys.buffer, message.keys.byteOffset, message.keys.byteLength);
 			chunk.resolve(
-				message.results.map((result) =>
-					result ? Buffer.from(result.buffer, result.byteOffset, result.byteLength) : undefined,
+				Array.from({ length: chunk.count }, (_, job) =>
+					message.ok[job] === 1 ? keys.subarray(job * SYMMETRIC_KEY_BYTES, (job + 1) * SYMMETRIC_KEY_BYTES) : undefined,
 				),
 			);
 			this.dispatch();

@@ -153,14 +153,14 @@ describe('decryptEncryptedContents', () => {
 		await expect(refused).rejects.toThrow('failed to start');
 	});
 
-	it('turns a worker answer that is not a 32-byte key into a wrong-key outcome', async () => {
+	it('refuses every item when a worker answers with keys that are not the real ones', async () => {
 		const pool = newPool({
 			size: 1,
 			workerSource:
-				"const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, results: m.jobs.map(() => new Uint8Array(5)) }));",
+				"const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => { const n = m.keyIndexes.length; parentPort.postMessage({ id: m.id, keys: new Uint8Array(n * 32), ok: new Uint8Array(n).fill(1) }); });",
 		});
 		const outcomes = await decryptEncryptedContents(sealedBatch(20), ring(), { pool });
-		expect(outcomes.every((o) => 'error' in o && o.error instanceof WrongKeyError)).toBe(true);
+		expect(outcomes.every((o) => 'error' in o && o.error instanceof SignatureMismatchError)).toBe(true);
 	});
 
 	it('still reports bad padding from the AES step after a pool unwrap', async () => {
