@@ -92,7 +92,7 @@ async function main() {
 				targets.push({ target: `RSA-${r.bits} ≥ 90% of openssl sign/s, one thread (both wall clock)`, measured: `${fmt(r.percentOfOpenssl)}%`, holds: r.percentOfOpenssl >= 90 });
 			}
 			if (r.threadsPercentOfOpensslMulti !== undefined) {
-				targets.push({ target: `RSA-${r.bits} ≥ 90% of openssl -multi ${r.threads}, ${r.threads} threads`, measured: `${fmt(r.threadsPercentOfOpensslMulti)}%`, holds: r.threadsPercentOfOpensslMulti >= 90 });
+				targets.push({ target: `(extra) RSA-${r.bits} ≥ 90% of openssl -multi ${r.threads}, ${r.threads} threads`, measured: `${fmt(r.threadsPercentOfOpensslMulti)}%`, holds: r.threadsPercentOfOpensslMulti >= 90 });
 			}
 			targets.push({ target: `RSA-${r.bits} ≥ 50× forge (as deployed; one thread in brackets)`, measured: `${fmt(r.timesForge)}× (${fmt(r.timesForgeOneThread)}×)`, holds: r.timesForge >= 50 });
 			targets.push({ target: `RSA-${r.bits} ≥ 2.5× PEM per call (as deployed; one thread in brackets)`, measured: `${fmt(r.timesPemPerCall, 2)}× (${fmt(r.timesPemPerCallOneThread, 2)}×)`, holds: r.timesPemPerCall >= 2.5 });
@@ -109,7 +109,7 @@ async function main() {
 				if (parts.has(2)) {
 					const plan = quick
 						? [{ batch: 1, reps: 5 }, { batch: 100, reps: 3 }, { batch: 1000, reps: bits === 4096 ? 1 : 2 }]
-						: [{ batch: 1, reps: 20 }, { batch: 100, reps: 10 }, { batch: 1000, reps: bits === 4096 ? 3 : 7 }];
+						: [{ batch: 1, reps: 20 }, { batch: 100, reps: 10 }, { batch: 1000, reps: bits === 4096 ? 5 : 7 }];
 					ackRows.push(...(await benchAck(bench, plan)));
 				}
 				if (parts.has(3) && bits === 2048) {
