@@ -11,6 +11,14 @@ export type DecryptOutcome = { resource: unknown } | { error: NotificationDecryp
 export interface DecryptBatchOptions {
 	/** Worker threads for the RSA step; null keeps everything on the calling thread. */
 	pool: KeyUnwrapPool | null;
+	/** Filled in for the caller's log: where the RSA steps ran, and why the pool was not used if it failed. */
+	report?: DecryptBatchReport;
+}
+
+export interface DecryptBatchReport {
+	onWorkerThreads: number;
+	onCallingThread: number;
+	poolFailure?: string;
 }
 
 /** Below this much estimated RSA work, handing the batch to threads costs more than it saves. */
@@ -72,15 +80,19 @@ export async function decryptEncryptedContents(
 	const outcomes: DecryptOutcome[] = new Array(contents.length);
 	const sealed: Array<SealedContent | undefined> = new Array(contents.length);
 	const { pool } = options;
+	const report = options.report ?? { onWorkerThreads: 0, onCallingThread: 0 };
 	const chunksSent: Array<Promise<void>> = [];
 	const unwrapChunk = async (chunk: number[]) => {
 		let keys: Array<Buffer | undefined>;
 		try {
 			keys = await pool!.unwrap(chunk.map((index) => sealed[index]!));
-		} catch {
+		} catch (error) {
+			report.poolFailure ??= (error as Error).message;
+			report.onCallingThread += chunk.length;
 			await decryptOnThisThread(chunk, sealed, outcomes);
 			return;
 		}
+		report.onWorkerThreads += chunk.length;
 		chunk.forEach((index, position) => {
 			outcomes[index] = openWith(sealed[index]!, keys[position]);
 		});
@@ -118,7 +130,10 @@ export async function decryptEncryptedContents(
 	}
 	if (waiting.length > 0) {
 		if (pool !== null && totalMs >= POOL_THRESHOLD_MS) sendChunk(waiting);
-		else await decryptOnThisThread(waiting, sealed, outcomes);
+		else {
+			report.onCallingThread += waiting.length;
+			await decryptOnThisThread(waiting, sealed, outcomes);
+		}
 	}
 	await Promise.all(chunksSent);
 	return outcomes;

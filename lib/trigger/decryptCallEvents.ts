@@ -1,13 +1,17 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
-import { decryptEncryptedContents } from '../crypto/decryptEncryptedContents';
-import { sharedKeyUnwrapPool } from '../crypto/sharedKeyUnwrapPool';
+import { decryptEncryptedContents, type DecryptBatchReport } from '../crypto/decryptEncryptedContents';
+import { DECRYPT_THREADS_VARIABLE, sharedKeyUnwrapPool } from '../crypto/sharedKeyUnwrapPool';
 import { TimeSlicer } from '../eventLoop/timeSlicer';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { callEventItem } from '../notifications/callEventItem';
 import { callEventKey, recentCallEventsFor } from '../notifications/recentCallEvents';
 import { notificationCertificateFor } from './notificationCertificateFor';
 import type { TriggerParameters } from './triggerParameters';
+
+/** The fallback is safe and the pool pauses itself, so saying so once in a while is enough. */
+const POOL_WARNING_INTERVAL_MS = 10 * 60_000;
+let lastPoolWarningAt = 0;
 
 /**
  * Authenticated change notifications → call-event items: decrypted, normalised, de-duplicated and
@@ -31,10 +35,19 @@ export async function decryptCallEvents(
 	const items: IDataObject[] = [];
 	const dropped = new Map<string, number>();
 	let firstDrop = '';
+	const report: DecryptBatchReport = { onWorkerThreads: 0, onCallingThread: 0 };
+	const startedAt = performance.now();
 	const outcomes = await decryptEncryptedContents(
 		accepted.map(({ item }) => item.encryptedContent),
 		certificate.keyRing,
-		{ pool: sharedKeyUnwrapPool() },
+		{ pool: sharedKeyUnwrapPool(), report },
+	);
+	if (report.poolFailure && Date.now() - lastPoolWarningAt > POOL_WARNING_INTERVAL_MS) {
+		lastPoolWarningAt = Date.now();
+		context.logger.warn(`Decrypting call notifications on n8n's main thread: ${report.poolFailure}. Set ${DECRYPT_THREADS_VARIABLE}=0 to stop trying worker threads`);
+	}
+	context.logger.debug(
+		`Decrypted ${accepted.length} call notifications in ${Math.round(performance.now() - startedAt)} ms (${report.onWorkerThreads} on worker threads)`,
 	);
 	const slicer = new TimeSlicer();
 	for (const [index, { item, slot }] of accepted.entries()) {

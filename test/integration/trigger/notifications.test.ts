@@ -150,6 +150,9 @@ describe('large batches', () => {
 		const [result] = await fixture.deliver(events.map(({ sub, event }) => sim.notificationFor(sub, event)));
 		expect(result.status).toBe(202);
 		expect(sharedKeyUnwrapPool()?.runningWorkers).toBeGreaterThan(0);
+		expect(capturedLogs.map((log) => log.message)).toContainEqual(
+			expect.stringMatching(/^Decrypted 120 call notifications in \d+ ms \(120 on worker threads\)$/),
+		);
 		expect(harness.executions).toHaveLength(1);
 		const items = harness.executions[0].items.map((item) => item.json);
 		expect(items.map((item) => [item.userId, item.callId, item.event])).toEqual(

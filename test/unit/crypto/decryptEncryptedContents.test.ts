@@ -95,8 +95,11 @@ describe('decryptEncryptedContents', () => {
 	it('opens a batch on worker threads to exactly what the one-at-a-time decryptor gives, in order', async () => {
 		const pool = newPool({ size: 2 });
 		const batch = mixedBatch();
-		const outcomes = await decryptEncryptedContents(batch, ring(), { pool });
+		const report = { onWorkerThreads: 0, onCallingThread: 0 };
+		const outcomes = await decryptEncryptedContents(batch, ring(), { pool, report });
 		expect(pool.runningWorkers).toBeGreaterThan(0);
+		// Every item that got past the shape checks (5 of the first 8, and the 30 good ones) went to a thread.
+		expect(report).toEqual({ onWorkerThreads: 35, onCallingThread: 0 });
 		expect(outcomes.map(describeOutcome)).toEqual(batch.map(describeInline));
 		expect(outcomes.slice(0, 8).map((o) => ('error' in o ? o.error.constructor : 'ok'))).toEqual([
 			'ok',
@@ -136,8 +139,11 @@ describe('decryptEncryptedContents', () => {
 	it('loses nothing when a worker dies mid-batch: its chunks are decrypted on the calling thread', async () => {
 		const pool = newPool({ size: 2, workerSource: "require('node:worker_threads').parentPort.on('message', () => process.exit(7));" });
 		const batch = sealedBatch(100);
-		const outcomes = await decryptEncryptedContents(batch, ring(), { pool });
+		const report = { onWorkerThreads: 0, onCallingThread: 0, poolFailure: undefined as string | undefined };
+		const outcomes = await decryptEncryptedContents(batch, ring(), { pool, report });
 		expect(outcomes.map(describeOutcome)).toEqual(batch.map((_, n) => ({ resource: event(n) })));
+		expect(report.onCallingThread).toBe(100);
+		expect(report.poolFailure).toMatch(/worker stopped: exit code 7/);
 	});
 
 	it('loses nothing when no worker can start, and stops trying for a while after three failed starts', async () => {
