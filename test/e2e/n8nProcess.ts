@@ -175,7 +175,8 @@ export class N8nProcess {
 
 	env(): NodeJS.ProcessEnv {
 		const { paths, userFolder, port, brokerPort, tls, customExtensions, encryptionKey } = this.options;
-		const keep = ['HOME', 'LANG', 'TMPDIR', 'TZ'];
+		// N8N_TEAMS_CALLS_DECRYPT_THREADS: lets a benchmark compare the trigger's thread settings in a real n8n.
+		const keep = ['HOME', 'LANG', 'TMPDIR', 'TZ', 'N8N_TEAMS_CALLS_DECRYPT_THREADS'];
 		const base: NodeJS.ProcessEnv = {};
 		for (const key of keep) if (process.env[key] !== undefined) base[key] = process.env[key];
 		return {
