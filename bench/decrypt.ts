@@ -103,8 +103,17 @@ function setUp(bits: RsaKeySize, count: number): KeySetup {
 	return setup;
 }
 
+/**
+ * Garbage left by the previous measurement (forge's big integers above all) is collected before the next
+ * one starts, so that no variant pays for another's allocations. (`npm run bench` runs node with --expose-gc.)
+ */
+function collectGarbage(): void {
+	(globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Operations per second over a bounded loop: stops at maxMs or maxOps, whichever comes first. */
 function opsPerSecond(fn: (ec: EncryptedContent) => unknown, payloads: EncryptedContent[], maxMs: number, maxOps: number): number {
+	collectGarbage();
 	let ops = 0;
 	const start = now();
 	let elapsed = 0;
@@ -126,6 +135,7 @@ function opsPerSecond(fn: (ec: EncryptedContent) => unknown, payloads: Encrypted
  */
 async function batchOpsPerSecond(setup: KeySetup, batchSize: number, pool: KeyUnwrapPool, maxMs: number): Promise<number> {
 	const batch = Array.from({ length: batchSize }, (_, index) => setup.payloads[index % setup.payloads.length]);
+	collectGarbage();
 	let ops = 0;
 	const start = now();
 	while (now() - start < maxMs) {
@@ -157,6 +167,7 @@ interface OpensslSpeedOptions {
 }
 
 function runOpensslSpeed(options: OpensslSpeedOptions): OpensslRun {
+	collectGarbage();
 	const args = ['speed', '-seconds', String(options.seconds)];
 	if (options.elapsed) args.push('-elapsed');
 	if (options.processes && options.processes > 1) args.push('-multi', String(options.processes));

@@ -19,6 +19,8 @@ export interface KeyUnwrapPoolOptions {
 	size: number;
 	/** Workers are stopped after this long without work, so an idle trigger holds no threads. */
 	idleMs?: number;
+	/** A worker that has not answered a chunk by then is stopped, and its chunks are decrypted by the caller. */
+	chunkTimeoutMs?: number;
 	/** Only for fault-injection tests: the code the workers run. */
 	workerSource?: string;
 }
@@ -36,17 +38,21 @@ interface PendingChunk {
 	count: number;
 	resolve: (results: Array<Buffer | undefined>) => void;
 	reject: (error: Error) => void;
+	watchdog?: NodeJS.Timeout;
 }
 
 interface PoolWorker {
 	worker: Worker;
 	inFlight: Map<number, PendingChunk>;
 	answered: boolean;
+	retire: (reason: string) => void;
 }
 
 /** Two chunks per worker: one running, one waiting in its port, so a worker never idles between messages. */
 const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
 const DEFAULT_IDLE_MS = 60_000;
+// A chunk is about 8 ms of RSA work; a thread silent for this long is stuck, and a batch must not wait on it.
+const DEFAULT_CHUNK_TIMEOUT_MS = 10_000;
 /** Threads that die before answering this many times in a row mean the host does not let them run. */
 const FAILED_STARTS_BEFORE_PAUSE = 3;
 const PAUSE_AFTER_FAILED_STARTS_MS = 5 * 60_000;
@@ -67,11 +73,13 @@ export class KeyUnwrapPool {
 	private pausedUntil = 0;
 	private readonly size: number;
 	private readonly idleMs: number;
+	private readonly chunkTimeoutMs: number;
 	private readonly workerSource: string;
 
 	constructor(options: KeyUnwrapPoolOptions) {
 		this.size = Math.max(1, Math.floor(options.size));
 		this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+		this.chunkTimeoutMs = options.chunkTimeoutMs ?? DEFAULT_CHUNK_TIMEOUT_MS;
 		this.workerSource = options.workerSource ?? KEY_UNWRAP_WORKER_SOURCE;
 	}
 
@@ -141,6 +149,8 @@ export class KeyUnwrapPool {
 			try {
 				const { message } = chunk;
 				target.worker.postMessage({ id: chunk.id, ...message }, [message.keyIndexes.buffer as ArrayBuffer, message.offsets.buffer as ArrayBuffer, message.wrapped.buffer as ArrayBuffer]);
+				chunk.watchdog = setTimeout(() => target.retire(`no answer within ${this.chunkTimeoutMs} ms`), this.chunkTimeoutMs);
+				chunk.watchdog.unref();
 			} catch (error) {
 				target.inFlight.delete(chunk.id);
 				chunk.reject(new KeyUnwrapPoolUnavailableError(`A key-unwrap worker could not take work: ${(error as Error).message}`));
@@ -175,12 +185,13 @@ export class KeyUnwrapPool {
 			return undefined;
 		}
 		worker.unref();
-		const entry: PoolWorker = { worker, inFlight: new Map(), answered: false };
+		const entry: PoolWorker = { worker, inFlight: new Map(), answered: false, retire: () => undefined };
 		worker.on('message', (message: { id: number; keys: Uint8Array; ok: Uint8Array }) => {
 			entry.answered = true;
 			this.failedStarts = 0;
 			const chunk = entry.inFlight.get(message.id);
 			if (!chunk) return;
+			clearTimeout(chunk.watchdog);
 			entry.inFlight.delete(message.id);
 			const keys = Buffer.from(message.keys.buffer, message.keys.byteOffset, message.keys.byteLength);
 			chunk.resolve(
@@ -204,6 +215,7 @@ export class KeyUnwrapPool {
 			void entry.worker.terminate();
 			this.dispatch();
 		};
+		entry.retire = retire;
 		worker.on('error', (error) => retire(error.message));
 		worker.on('exit', (code) => retire(`exit code ${code}`));
 		this.workers.push(entry);
@@ -211,7 +223,10 @@ export class KeyUnwrapPool {
 	}
 
 	private failInFlight(entry: PoolWorker, error: Error): void {
-		for (const chunk of entry.inFlight.values()) chunk.reject(error);
+		for (const chunk of entry.inFlight.values()) {
+			clearTimeout(chunk.watchdog);
+			chunk.reject(error);
+		}
 		entry.inFlight.clear();
 	}
 

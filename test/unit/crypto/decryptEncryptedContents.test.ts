@@ -159,6 +159,16 @@ describe('decryptEncryptedContents', () => {
 		await expect(refused).rejects.toThrow('failed to start');
 	});
 
+	it('loses nothing when a worker never answers: it is stopped after the chunk timeout and its chunks decrypted here', async () => {
+		const pool = newPool({ size: 2, chunkTimeoutMs: 300, workerSource: "require('node:worker_threads').parentPort.on('message', () => undefined);" });
+		const batch = sealedBatch(40);
+		const report = { onWorkerThreads: 0, onCallingThread: 0, poolFailure: undefined as string | undefined };
+		const outcomes = await decryptEncryptedContents(batch, ring(), { pool, report });
+		expect(outcomes.map(describeOutcome)).toEqual(batch.map((_, n) => ({ resource: event(n) })));
+		expect(report.poolFailure).toMatch(/no answer within 300 ms/);
+		expect(pool.runningWorkers).toBe(0);
+	});
+
 	it('refuses every item when a worker answers with keys that are not the real ones', async () => {
 		const pool = newPool({
 			size: 1,
