@@ -10,7 +10,7 @@
 export const KEY_UNWRAP_WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
-const { constants, privateDecrypt } = require('node:crypto');
+const { privateDecrypt } = require('node:crypto');
 const KEY_BYTES = 32;
 parentPort.on('message', (message) => {
 	const count = message.keyIndexes.length;
@@ -18,8 +18,9 @@ parentPort.on('message', (message) => {
 	const ok = new Uint8Array(count);
 	for (let job = 0; job < count; job++) {
 		try {
+			// privateDecrypt's default is RSA-OAEP with SHA-1, as Graph wraps the key (see unwrapSymmetricKey.ts).
 			const key = privateDecrypt(
-				{ key: message.keys[message.keyIndexes[job]], padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+				message.keys[message.keyIndexes[job]],
 				message.wrapped.subarray(message.offsets[job], message.offsets[job + 1]),
 			);
 			if (key.length === KEY_BYTES) {

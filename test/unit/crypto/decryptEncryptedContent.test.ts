@@ -1,4 +1,4 @@
-import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
+import { constants, createCipheriv, createHmac, publicEncrypt, randomBytes } from 'node:crypto';
 
 import { DecryptionKeyRing } from '../../../lib/crypto/decryptionKeyRing';
 import { decryptEncryptedContent } from '../../../lib/crypto/decryptEncryptedContent';
@@ -97,6 +97,15 @@ describe('decryptEncryptedContent', () => {
 		const error = failureOf(() => decryptEncryptedContent(sealed, ringFor(key2048)));
 		expect(error).toBeInstanceOf(WrongKeyError);
 		expect(error.message).not.toMatch(/BEGIN|PRIVATE/);
+	});
+
+	it.each([
+		['PKCS#1 v1.5', { padding: constants.RSA_PKCS1_PADDING }],
+		['OAEP with SHA-256', { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }],
+	])('accepts only RSA-OAEP with SHA-1 for the data key: one wrapped with %s is refused', (_, padding) => {
+		const sealed = encryptLikeGraph(callEvent, key2048.certificatePem, 'cert-1');
+		const dataKey = publicEncrypt({ key: key2048.certificatePem, ...padding }, sealed.symmetricKey).toString('base64');
+		expect(failureOf(() => decryptEncryptedContent({ ...sealed, dataKey }, ringFor(key2048)))).toBeInstanceOf(WrongKeyError);
 	});
 
 	it('names an unknown certificate ID without exposing anything else', () => {

@@ -1,3 +1,5 @@
+import { constants, publicEncrypt } from 'node:crypto';
+
 import { DecryptionKeyRing } from '../../../lib/crypto/decryptionKeyRing';
 import { decryptEncryptedContent } from '../../../lib/crypto/decryptEncryptedContent';
 import { decryptEncryptedContents, type DecryptOutcome } from '../../../lib/crypto/decryptEncryptedContents';
@@ -65,6 +67,9 @@ function mixedBatch(): unknown[] {
 	const bytes = Buffer.from(tampered.data, 'base64');
 	bytes[3] ^= 0x01;
 	const notJson = sealed(null, current, 'current', Buffer.from('{not json'));
+	// A data key wrapped with PKCS#1 v1.5 instead of OAEP-SHA1: the worker must refuse it as the inline path does.
+	const { symmetricKey: pkcs1Key, ...pkcs1 } = encryptLikeGraph(event(7), current.certificatePem, 'current');
+	pkcs1.dataKey = publicEncrypt({ key: current.certificatePem, padding: constants.RSA_PKCS1_PADDING }, pkcs1Key).toString('base64');
 	const forStranger = sealed(event(9), stranger, 'current');
 	return [
 		good,
@@ -75,6 +80,7 @@ function mixedBatch(): unknown[] {
 		{ ...good, dataKey: 'not base64 !!' },
 		null,
 		notJson,
+		pkcs1,
 		...sealedBatch(30),
 	];
 }
@@ -98,10 +104,10 @@ describe('decryptEncryptedContents', () => {
 		const report = { onWorkerThreads: 0, onCallingThread: 0 };
 		const outcomes = await decryptEncryptedContents(batch, ring(), { pool, report });
 		expect(pool.runningWorkers).toBeGreaterThan(0);
-		// Every item that got past the shape checks (5 of the first 8, and the 30 good ones) went to a thread.
-		expect(report).toEqual({ onWorkerThreads: 35, onCallingThread: 0 });
+		// Every item that got past the shape checks (6 of the first 9, and the 30 good ones) went to a thread.
+		expect(report).toEqual({ onWorkerThreads: 36, onCallingThread: 0 });
 		expect(outcomes.map(describeOutcome)).toEqual(batch.map(describeInline));
-		expect(outcomes.slice(0, 8).map((o) => ('error' in o ? o.error.constructor : 'ok'))).toEqual([
+		expect(outcomes.slice(0, 9).map((o) => ('error' in o ? o.error.constructor : 'ok'))).toEqual([
 			'ok',
 			SignatureMismatchError,
 			'ok',
@@ -110,8 +116,9 @@ describe('decryptEncryptedContents', () => {
 			MalformedEncryptedContentError,
 			MalformedEncryptedContentError,
 			NotJsonError,
+			WrongKeyError,
 		]);
-		expect(outcomes.slice(8).map((o) => ('resource' in o ? (o.resource as { n: number }).n : -1))).toEqual(
+		expect(outcomes.slice(9).map((o) => ('resource' in o ? (o.resource as { n: number }).n : -1))).toEqual(
 			Array.from({ length: 30 }, (_, n) => n),
 		);
 	});
