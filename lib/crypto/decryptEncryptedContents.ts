@@ -4,7 +4,7 @@ import { NotificationDecryptionError, WrongKeyError } from './errors';
 import type { KeyUnwrapPool } from './keyUnwrapPool';
 import { openSealedContent } from './openSealedContent';
 import { readSealedContent, type SealedContent } from './readSealedContent';
-import { SYMMETRIC_KEY_BYTES, unwrapSymmetricKey, WRONG_KEY_MESSAGE } from './unwrapSymmetricKey';
+import { unwrapSymmetricKey, WRONG_KEY_MESSAGE } from './unwrapSymmetricKey';
 
 export type DecryptOutcome = { resource: unknown } | { error: NotificationDecryptionError };
 
@@ -27,7 +27,6 @@ const POOL_THRESHOLD_MS = 2;
 const CHUNK_TARGET_MS = 8;
 const MAX_CHUNK_ITEMS = 32;
 
-
 /** A rough cost of one RSA private-key operation: ~0.25 ms at 2048 bits, growing with the cube of the size. */
 function estimatedRsaMs(sealed: SealedContent): number {
 	const bits = sealed.privateKey.asymmetricKeyDetails?.modulusLength ?? 2048;
@@ -39,9 +38,9 @@ function failure(error: unknown): { error: NotificationDecryptionError } {
 	throw error;
 }
 
+/** `key` is the pool's answer: a 32-byte key, or undefined where the RSA step failed. */
 function openWith(sealed: SealedContent, key: Buffer | undefined): DecryptOutcome {
 	if (!key) return { error: new WrongKeyError(WRONG_KEY_MESSAGE) };
-	if (key.length !== SYMMETRIC_KEY_BYTES) return { error: new WrongKeyError('The decrypted data key has the wrong length') };
 	try {
 		return { resource: openSealedContent(sealed, key) };
 	} catch (error) {
@@ -108,6 +107,7 @@ export async function decryptEncryptedContents(
 	let waiting: number[] = [];
 	let waitingMs = 0;
 	let totalMs = 0;
+	const poolWorthIt = () => pool !== null && totalMs >= POOL_THRESHOLD_MS;
 	const slicer = new TimeSlicer();
 	for (const [index, content] of contents.entries()) {
 		if (slicer.due) await slicer.yield();
@@ -121,15 +121,14 @@ export async function decryptEncryptedContents(
 		waiting.push(index);
 		waitingMs += cost;
 		totalMs += cost;
-		const poolWorthIt = pool !== null && totalMs >= POOL_THRESHOLD_MS;
-		if (poolWorthIt && (waitingMs >= CHUNK_TARGET_MS || waiting.length >= MAX_CHUNK_ITEMS)) {
+		if (poolWorthIt() && (waitingMs >= CHUNK_TARGET_MS || waiting.length >= MAX_CHUNK_ITEMS)) {
 			sendChunk(waiting);
 			waiting = [];
 			waitingMs = 0;
 		}
 	}
 	if (waiting.length > 0) {
-		if (pool !== null && totalMs >= POOL_THRESHOLD_MS) sendChunk(waiting);
+		if (poolWorthIt()) sendChunk(waiting);
 		else {
 			report.onCallingThread += waiting.length;
 			await decryptOnThisThread(waiting, sealed, outcomes);

@@ -83,10 +83,6 @@ export class KeyUnwrapPool {
 		this.workerSource = options.workerSource ?? KEY_UNWRAP_WORKER_SOURCE;
 	}
 
-	get threadCount(): number {
-		return this.size;
-	}
-
 	get runningWorkers(): number {
 		return this.workers.length;
 	}

@@ -1,3 +1,5 @@
+import { SYMMETRIC_KEY_BYTES } from './unwrapSymmetricKey';
+
 /**
  * The code each key-unwrap worker thread runs: RSA-OAEP-SHA1 private decryption of a chunk of wrapped
  * data keys, nothing else. Kept as a self-contained string so the same code runs from `dist/` and from
@@ -11,7 +13,7 @@ export const KEY_UNWRAP_WORKER_SOURCE = `
 'use strict';
 const { parentPort } = require('node:worker_threads');
 const { privateDecrypt } = require('node:crypto');
-const KEY_BYTES = 32;
+const KEY_BYTES = ${SYMMETRIC_KEY_BYTES};
 parentPort.on('message', (message) => {
 	const count = message.keyIndexes.length;
 	const keys = new Uint8Array(count * KEY_BYTES);
