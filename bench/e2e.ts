@@ -26,7 +26,25 @@ export interface E2eRow {
 	recordedP99Ms: number;
 }
 
+/** One n8n configuration part 5 runs under; both sides of each comparison share it. */
+export interface E2eSettings {
+	name: string;
+	/** For file names. */
+	slug: string;
+	n8nEnv: Record<string, string>;
+}
+
+export const E2E_SETTINGS: E2eSettings[] = [
+	{ name: 'n8n defaults', slug: 'defaults', n8nEnv: {} },
+	// n8n's own switch (2.41): an expression isolate is taken when an expression first needs one, not for
+	// every webhook request and execution up front.
+	{ name: 'N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true', slug: 'lazy-acquire', n8nEnv: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } },
+];
+
 export interface E2eResult {
+	/** n8n's settings for this instance, as told to the reader ("n8n defaults", …). */
+	settings: string;
+	n8nEnv: Record<string, string>;
 	batch: number;
 	/** Requests the simulator (Graph + login) received while the measured deliveries ran. */
 	simulatorRequestsDuringDeliveries: number;
@@ -36,14 +54,14 @@ export interface E2eResult {
 }
 
 /**
- * Part 5: a real n8n (test/e2e harness: HTTPS, SQLite, the built package in dist/) with two active
- * workflows, the Teams call trigger and n8n's built-in Webhook node, each followed by NoOp. The same
- * kind of body (100 encrypted call events + a validation token) goes to both, interleaved, from the
- * client process; reply latency and time until the execution is recorded (public API, polled every 20 ms).
+ * Part 5: a real n8n (test/e2e harness: HTTPS, SQLite, the built package in dist/) with active workflows
+ * for the Teams call trigger and n8n's built-in Webhook node, each followed by NoOp. The same kind of body
+ * (100 encrypted call events + a validation token) goes to each, interleaved, from the client process;
+ * reply latency and time until the execution is recorded (public API, polled every 20 ms).
  */
-export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
-	log('part 5: starting a real n8n (test/e2e harness)');
-	const env = await E2eEnvironment.start();
+export async function benchE2e(reps: number, settings: E2eSettings, batch = 100): Promise<E2eResult> {
+	log(`part 5: starting a real n8n (test/e2e harness), ${settings.name}`);
+	const env = await E2eEnvironment.start({ n8nEnv: settings.n8nEnv });
 	const client = await AckClient.start();
 	const bodyFile = join(tmpdir(), `teams-calls-bench-e2e-${process.pid}.json`);
 	try {
@@ -51,8 +69,8 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 		await env.api.activate(trigger.id);
 		const [subscription] = await env.waitForSubscriptions(trigger, [USERS[0].id]);
 		// n8n's built-in Webhook node at its current version (2) and, as a diagnostic, at version 1: n8n
-		// evaluates an expression for every request to a version-1 webhook node (webhook-helpers
-		// parseRequestBody), which is what our typeVersion-1 trigger pays too.
+		// evaluates an expression for every request to any webhook node saved at typeVersion 1 (webhook-helpers
+		// parseRequestBody), which workflows that saved this trigger at version 1 pay too.
 		const webhookWorkflow = async (typeVersion: number) => {
 			const path = randomUUID();
 			const { id } = await env.api.createWorkflow({
@@ -67,35 +85,24 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 			await env.api.activate(id);
 			return { id, url: `${env.n8n.baseUrl.replace('//localhost:', '//127.0.0.1:')}/webhook/${path}` };
 		};
-		// Diagnostic: the same trigger saved with typeVersion 2 (the node declares only 1; n8n runs a
-		// non-versioned node type for any typeVersion), to measure the node without n8n's v1 expression.
-		const triggerV2Json = env.workflowJson('bench trigger v2', { users: [USERS[1].id] }, randomUUID()) as { nodes: Array<Record<string, unknown>> };
-		triggerV2Json.nodes[0].typeVersion = 2;
-		const triggerV2WebhookId = String(triggerV2Json.nodes[0].webhookId);
-		const { id: triggerV2Id } = await env.api.createWorkflow(triggerV2Json);
-		await env.api.activate(triggerV2Id);
-		const triggerV2 = {
-			...trigger,
-			id: triggerV2Id,
-			webhookId: triggerV2WebhookId,
-			notifyUrl: `${env.n8n.baseUrl}/webhook/${triggerV2WebhookId}/notify`,
-			lifecycleUrl: `${env.n8n.baseUrl}/webhook/${triggerV2WebhookId}/lifecycle`,
-		};
-		const [subscriptionV2] = await env.waitForSubscriptions(triggerV2, [USERS[1].id]);
+		// Diagnostic: the same trigger saved at typeVersion 1, as workflows saved before version 2 are.
+		const triggerV1 = await env.createTriggerWorkflow('bench trigger v1', { users: [USERS[1].id] }, 1);
+		await env.api.activate(triggerV1.id);
+		const [subscriptionV1] = await env.waitForSubscriptions(triggerV1, [USERS[1].id]);
 		const v2 = await webhookWorkflow(2);
 		const v1 = await webhookWorkflow(1);
 		const endpoints = [
-			{ name: 'Teams call trigger (this package, node v1)', url: trigger.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: trigger.id, subscription },
+			{ name: 'Teams call trigger (this package, node v2)', url: trigger.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: trigger.id, subscription },
 			{ name: "n8n's built-in Webhook node (v2, the floor)", url: v2.url, workflowId: v2.id, subscription },
 			{ name: 'built-in Webhook node v1 (diagnostic)', url: v1.url, workflowId: v1.id, subscription },
-			{ name: 'Teams call trigger saved as typeVersion 2 (diagnostic)', url: triggerV2.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: triggerV2.id, subscription: subscriptionV2 },
+			{ name: 'Teams call trigger saved as typeVersion 1 (diagnostic)', url: triggerV1.notifyUrl.replace('//localhost:', '//127.0.0.1:'), workflowId: triggerV1.id, subscription: subscriptionV1 },
 		];
 		const publicCall = (env.api as unknown as { public: PublicCall }).public.bind(env.api);
 		const finishedCount = async (workflowId: string) => {
 			const page = await publicCall('GET', `/executions?workflowId=${workflowId}&limit=250`);
 			return page.body.data.filter((e) => e.finished || e.status === 'success').length;
 		};
-		const prepare = (subscription: typeof subscriptionV2) =>
+		const prepare = (subscription: typeof subscriptionV1) =>
 			writeFileSync(
 				bodyFile,
 				JSON.stringify({
@@ -141,8 +148,10 @@ export async function benchE2e(reps: number, batch = 100): Promise<E2eResult> {
 			recordedP99Ms: percentile(samples[i].recorded, 99),
 		}));
 		// For profiling: n8n's own (debug) log of this run, with per-node timings.
-		writeFileSync(join('.cache', 'bench-e2e-n8n.log'), env.n8n.logs());
+		writeFileSync(join('.cache', `bench-e2e-n8n-${settings.slug}.log`), env.n8n.logs());
 		return {
+			settings: settings.name,
+			n8nEnv: settings.n8nEnv,
 			batch,
 			simulatorRequestsDuringDeliveries,
 			rows,

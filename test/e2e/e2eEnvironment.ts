@@ -73,6 +73,8 @@ export interface E2eOptions {
 	simulator?: GraphSimulatorOptions;
 	/** Keep the temp folder (logs, SQLite) after close; also kept when N8N_E2E_KEEP=1. */
 	keep?: boolean;
+	/** Extra environment for n8n (a benchmark comparing n8n settings). */
+	n8nEnv?: Record<string, string>;
 }
 
 export class E2eEnvironment {
@@ -129,6 +131,7 @@ export class E2eEnvironment {
 				},
 				customExtensions: dist,
 				encryptionKey: 'e2e-fixed-encryption-key-0123456789abcdef',
+				extraEnv: options.n8nEnv,
 			});
 			await n8n.start();
 			const api = new N8nApi(n8n.baseUrl, ca.caCertPem);
@@ -156,7 +159,8 @@ export class E2eEnvironment {
 		}
 	}
 
-	workflowJson(name: string, parameters: Record<string, unknown>, webhookId: string): Record<string, unknown> {
+	/** typeVersion: the node's current version unless a test needs a workflow saved by an older one. */
+	workflowJson(name: string, parameters: Record<string, unknown>, webhookId: string, typeVersion = 2): Record<string, unknown> {
 		return {
 			name,
 			nodes: [
@@ -164,7 +168,7 @@ export class E2eEnvironment {
 					id: randomUUID(),
 					name: TRIGGER_NODE,
 					type: NODE_TYPE,
-					typeVersion: 1,
+					typeVersion,
 					position: [0, 0],
 					webhookId,
 					parameters,
@@ -180,9 +184,9 @@ export class E2eEnvironment {
 		};
 	}
 
-	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>): Promise<TriggerWorkflow> {
+	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>, typeVersion?: number): Promise<TriggerWorkflow> {
 		const webhookId = randomUUID();
-		const { id } = await this.api.createWorkflow(this.workflowJson(name, parameters, webhookId));
+		const { id } = await this.api.createWorkflow(this.workflowJson(name, parameters, webhookId, typeVersion));
 		const base = this.n8n.baseUrl;
 		return {
 			id,

@@ -289,6 +289,21 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		await env.waitForExecutions(workflow, before + 1);
 	});
 
+	it('a workflow saved by version 1 of the node works as before: subscribes, runs call events, unsubscribes', async () => {
+		const legacy = await env.createTriggerWorkflow('Teams calls e2e, node v1', { users: [cyril.id], options: {} }, 1);
+		await env.api.activate(legacy.id);
+		const [sub] = await env.waitForSubscriptions(legacy, [cyril.id]);
+		const event = env.sim.buildCallEvent(sub, { kind: 'ended', direction: 'outgoing' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
+		expect(result.status).toBe(202);
+		const [execution] = await env.waitForExecutions(legacy, 1);
+		expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
+		expect(env.itemsOf(execution)).toEqual([expect.objectContaining({ event: 'callEnded', direction: 'outgoing', userId: cyril.id, data: event })]);
+		await env.api.deactivate(legacy.id);
+		await waitFor('the v1 workflow unsubscribed', () => (env.live(legacy).length === 0 ? true : undefined), 30_000);
+		expect(env.sim.getSubscription(sub.id)?.state).toBe('deleted');
+	});
+
 	it('7. deactivate: every subscription is deleted in the simulator', async () => {
 		const ids = env.live(workflow).map((s) => s.id);
 		expect(ids.length).toBeGreaterThan(0);

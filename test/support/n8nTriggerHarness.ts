@@ -101,7 +101,7 @@ export class TriggerHarness {
 			id: 'a1b2c3d4-0000-4000-8000-000000000001',
 			name: NODE_NAME,
 			type: NODE_TYPE,
-			typeVersion: 1,
+			typeVersion: 2,
 			position: [0, 0],
 			webhookId: options.webhookId ?? '7b0c6a1e-2222-4c3b-8f00-000000000002',
 			parameters: options.parameters as INodeParameters,
