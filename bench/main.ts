@@ -89,9 +89,11 @@ async function main() {
 	const targets: Array<{ target: string; measured: string; holds: boolean }> = [];
 
 	if (parts.has(1)) {
-		const decrypt = await benchDecrypt(
-			quick ? { runs: 3, opensslSeconds: 1, nodeMs: 600, forgeMs: 600 } : { runs: 9, opensslSeconds: 1, nodeMs: 1000, forgeMs: 2000 },
-		);
+		const plan = quick ? { runs: 3, opensslSeconds: 1, nodeMs: 600, forgeMs: 600 } : { runs: 9, opensslSeconds: 1, nodeMs: 1000, forgeMs: 2000 };
+		// --runs=N: more pairs for a steadier median on a machine that drifts.
+		const runs = Number(option('runs') ?? plan.runs);
+		if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive whole number');
+		const decrypt = await benchDecrypt({ ...plan, runs });
 		results.decrypt = decrypt;
 		sections.push(`Part 1 — decrypt throughput (openssl: ${decrypt.openssl})\n${decryptTable(decrypt.rows)}`);
 		for (const r of decrypt.rows) {

@@ -16,7 +16,7 @@ import {
 	type NotificationItem,
 } from './notifications';
 import { RequestLog, type LoggedRequest, type RequestFilter } from './requestLog';
-import { createSigningKey, sharedSigningKey, toJwk, type Jwk, type SigningKey } from './signingKeys';
+import { createSigningKey, toJwk, type Jwk, type SigningKey } from './signingKeys';
 import { SubscriptionStore, type StoredSubscription, type SubscriptionLike } from './subscriptionStore';
 import { cachedServerCertificate, ensureTestCa } from './testCa';
 import { listenTls, type TlsListener } from './tlsServer';
@@ -126,7 +126,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const wallClock = Date.now;
 	const ca = ensureTestCa(options.caDir);
 	const serverCert = cachedServerCertificate(['localhost', '127.0.0.1'], options.caDir);
-	const signingKey: SigningKey = sharedSigningKey();
+	const signingKey: SigningKey = createSigningKey();
 	// A key that is not in the JWKS: for tokens that must fail verification.
 	let foreignKey: SigningKey | undefined;
 

@@ -34,18 +34,6 @@ export function createSigningKey(): SigningKey {
 	return { kid, privateKey: createPrivateKey(pem), publicKey: createPublicKey(privateKey), certDer };
 }
 
-let processSigningKey: SigningKey | undefined;
-
-/**
- * The key every simulator in this process publishes, as Entra publishes the same keys to every tenant.
- * One key per simulator would break on a reused port: a trigger caches the key set per URL, so a new
- * simulator on an old simulator's port would present an unknown key ID inside the refresh cooldown.
- */
-export function sharedSigningKey(): SigningKey {
-	processSigningKey ??= createSigningKey();
-	return processSigningKey;
-}
-
 export function toJwk(key: SigningKey): Jwk {
 	const jwk = key.publicKey.export({ format: 'jwk' }) as { kty: string; n: string; e: string };
 	return { kty: jwk.kty, use: 'sig', kid: key.kid, x5t: key.kid, n: jwk.n, e: jwk.e, x5c: [key.certDer.toString('base64')] };

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'https';
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { AddressInfo } from 'net';
+
+import { listenOnFreshPort } from './freshPort';
 
 /**
- * An HTTPS listener on 127.0.0.1 with an ephemeral port. close() also ends keep-alive connections, so a
+ * An HTTPS listener on 127.0.0.1 with an ephemeral port not used before in this process. close() also ends keep-alive connections, so a
  * test file that closes its servers leaves no open handles behind.
  */
 export interface TlsListener {
@@ -21,14 +22,7 @@ export async function listenTls(
 	const server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, handler);
 	// Keep-alive sockets must not outlive the test; the client side (undici) pools them otherwise.
 	server.keepAliveTimeout = 1000;
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			server.off('error', reject);
-			resolve();
-		});
-	});
-	const { port } = server.address() as AddressInfo;
+	const port = await listenOnFreshPort(server);
 	let closed: Promise<void> | undefined;
 	return {
 		server,

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import express, { type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { HookContext, TriggerContext, WebhookContext } from 'n8n-core';
 import {
 	Workflow,
@@ -20,6 +19,7 @@ import {
 } from 'n8n-workflow';
 
 import { MicrosoftTeamsCallTrigger } from '../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
+import { listenOnFreshPort } from '../simulator/freshPort';
 import { cachedServerCertificate } from '../simulator/testCa';
 
 export interface LogLine {
@@ -374,9 +374,9 @@ export class TriggerHarness {
 		const server = this.options.plainHttp
 			? (await import('node:http')).createServer(app)
 			: createServer({ cert: certificate.certPem, key: certificate.keyPem }, app);
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		// A fresh port: the trigger keeps its live subscription state per notification URL.
+		const port = await listenOnFreshPort(server);
 		this.server = server as Server;
-		const { port } = server.address() as AddressInfo;
 		this.baseUrl = `${this.options.plainHttp ? 'http' : 'https'}://localhost:${port}`;
 	}
 }
