@@ -3,6 +3,7 @@ import type { IWebhookFunctions } from 'n8n-workflow';
 import { readAppCredential } from '../auth/appCredential';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
 import type { SubscriptionApp } from '../subscriptions/subscriptionState';
+import { retryFetch } from '../validation/retryFetch';
 import { SigningKeyCache } from '../validation/signingKeyCache';
 import { verifyValidationTokens, type ValidationTokenVerdict } from '../validation/verifyValidationTokens';
 import { APP_CREDENTIAL } from './credentialNames';
@@ -37,6 +38,6 @@ export async function verifyBatchOrigin(
 		tokens,
 		{ clientId: credential.clientId, tenantIds, endpoints: credential.endpoints },
 		signingKeys,
-		(url) => context.helpers.httpRequest({ method: 'GET', url, json: true, timeout: JWKS_TIMEOUT_MS }),
+		retryFetch((url) => context.helpers.httpRequest({ method: 'GET', url, json: true, timeout: JWKS_TIMEOUT_MS })),
 	);
 }

@@ -47,7 +47,7 @@ export async function verifyValidationTokens(
 		try {
 			key = await keys.keyFor(jwksUrl, decoded.header.kid, fetchJson);
 		} catch (error) {
-			return { valid: false, reason: `the signing keys could not be fetched from ${jwksUrl}: ${(error as Error).message}` };
+			return { valid: false, reason: `the signing keys could not be fetched from ${jwksUrl} (check that n8n can reach it): ${(error as Error).message}` };
 		}
 		if (!key) return { valid: false, reason: `${label} is signed with a key the identity platform does not publish` };
 		let claims: jwt.JwtPayload;
