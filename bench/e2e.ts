@@ -20,6 +20,8 @@ type PublicCall = (method: string, path: string) => Promise<{ status: number; bo
 export interface E2eRow {
 	endpoint: string;
 	reps: number;
+	/** Expression isolates n8n created per measured request ("Runtime bundle loaded" in its debug log, counted up to the next request). */
+	isolatesPerRequest: number;
 	replyMedianMs: number;
 	replyP99Ms: number;
 	recordedMedianMs: number;
@@ -112,11 +114,20 @@ export async function benchE2e(reps: number, settings: E2eSettings, batch = 100)
 					validationTokens: [env.sim.validationTokenFor(subscription.applicationId, subscription.tenantId)],
 				}),
 			);
-		const samples = endpoints.map(() => ({ reply: [] as number[], recorded: [] as number[] }));
+		const samples = endpoints.map(() => ({ reply: [] as number[], recorded: [] as number[], isolates: 0 }));
+		// n8n logs each isolate it builds; replacements are built after a request ends, so the lines up to the
+		// next request are counted for this one.
+		const isolatesBuilt = () => env.n8n.logs().split('Runtime bundle loaded').length - 1;
+		let isolatesBefore = isolatesBuilt();
+		let counting: (typeof samples)[number] | undefined;
 		let simulatorRequestsDuringDeliveries = 0;
 		for (let rep = -2; rep < reps; rep++) {
 			for (const [index, endpoint] of endpoints.entries()) {
 				prepare(endpoint.subscription);
+				const isolatesNow = isolatesBuilt();
+				if (counting) counting.isolates += isolatesNow - isolatesBefore;
+				isolatesBefore = isolatesNow;
+				counting = rep >= 0 ? samples[index] : undefined;
 				const before = await finishedCount(endpoint.workflowId);
 				env.sim.clearRequests();
 				const answer = await client.post(endpoint.url, bodyFile);
@@ -139,9 +150,12 @@ export async function benchE2e(reps: number, settings: E2eSettings, batch = 100)
 			}
 			if (rep >= 0) log(`part 5: ${rep + 1}/${reps}`);
 		}
+		await sleep(1000);
+		if (counting) counting.isolates += isolatesBuilt() - isolatesBefore;
 		const rows = endpoints.map((endpoint, i): E2eRow => ({
 			endpoint: endpoint.name,
 			reps,
+			isolatesPerRequest: samples[i].isolates / reps,
 			replyMedianMs: median(samples[i].reply),
 			replyP99Ms: percentile(samples[i].reply, 99),
 			recordedMedianMs: median(samples[i].recorded),

@@ -23,7 +23,7 @@ interface E2eSummary {
 	n8nEnv: Record<string, string>;
 	batch: number;
 	simulatorRequestsDuringDeliveries: number;
-	rows: Array<{ endpoint: string; reps: number; replyMedianMs: number; replyP99Ms: number; recordedMedianMs: number; recordedP99Ms: number }>;
+	rows: Array<{ endpoint: string; reps: number; isolatesPerRequest: number; replyMedianMs: number; replyP99Ms: number; recordedMedianMs: number; recordedP99Ms: number }>;
 	ratioReplyMedian: number;
 	ratioRecordedMedian: number;
 }
@@ -238,8 +238,8 @@ async function main() {
 			sections.push(
 				`Part 5 — real n8n 2.41.1 (test/e2e harness), ${e2e.settings}: POST of ${e2e.batch} encrypted notifications, each endpoint's workflow → NoOp\n` +
 					table(
-						['endpoint', 'reps', 'reply median', 'reply p99', 'execution recorded median', 'p99'],
-						e2e.rows.map((r) => [r.endpoint, String(r.reps), `${fmt(r.replyMedianMs)} ms`, `${fmt(r.replyP99Ms)} ms`, `${fmt(r.recordedMedianMs)} ms`, `${fmt(r.recordedP99Ms)} ms`]),
+						['endpoint', 'reps', 'reply median', 'reply p99', 'execution recorded median', 'p99', 'isolates built per request'],
+						e2e.rows.map((r) => [r.endpoint, String(r.reps), `${fmt(r.replyMedianMs)} ms`, `${fmt(r.replyP99Ms)} ms`, `${fmt(r.recordedMedianMs)} ms`, `${fmt(r.recordedP99Ms)} ms`, fmt(r.isolatesPerRequest, 2)]),
 					) +
 					`\nratio trigger ÷ built-in Webhook: reply ${fmt(e2e.ratioReplyMedian, 2)}×, execution recorded ${fmt(e2e.ratioRecordedMedian, 2)}×` +
 					`\nGraph/login requests during the measured deliveries: ${e2e.simulatorRequestsDuringDeliveries}`,

@@ -40,7 +40,11 @@ function printSummary() {
 	try {
 		const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
 		const skipped = report.numPendingTests + report.numTodoTests;
-		console.log(`jest: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+		// A test file that does not compile or crashes on load runs no test, so it shows in no test count.
+		const broken = report.numRuntimeErrorTestSuites
+			? `, ${report.numRuntimeErrorTestSuites} test file${report.numRuntimeErrorTestSuites === 1 ? '' : 's'} could not run`
+			: '';
+		console.log(`jest: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped${broken}`);
 	} catch {
 		// No report (jest did not start or crashed): the exit code speaks.
 	}
