@@ -34,8 +34,12 @@ export async function listenOnFreshPort(server: Server, host = '127.0.0.1'): Pro
 			// Hold the reused port while asking again, so the system cannot hand it out a second time.
 			await close(server);
 			const placeholder = createServer();
-			await listenOnce(placeholder, port, host);
-			placeholders.push(placeholder);
+			try {
+				await listenOnce(placeholder, port, host);
+				placeholders.push(placeholder);
+			} catch {
+				// Someone else took it in between: held all the same.
+			}
 		}
 		throw new Error('no fresh port after 50 attempts');
 	} finally {

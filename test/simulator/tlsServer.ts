@@ -4,8 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { listenOnFreshPort } from './freshPort';
 
 /**
- * An HTTPS listener on 127.0.0.1 with an ephemeral port not used before in this process. close() also ends keep-alive connections, so a
- * test file that closes its servers leaves no open handles behind.
+ * An HTTPS listener on 127.0.0.1 with an ephemeral port not used before in this process. close() also
+ * ends keep-alive connections, so a test file that closes its servers leaves no open handles behind.
  */
 export interface TlsListener {
 	server: Server;
