@@ -13,7 +13,7 @@ import { KeyUnwrapPool } from '../lib/crypto/keyUnwrapPool';
 import { decryptThreadCount } from '../lib/crypto/sharedKeyUnwrapPool';
 import { encryptForSubscription } from '../test/simulator/encryption';
 import { CALL_RESOURCE, callEventOfAbout1Kb } from './payloads';
-import { log, median, now } from './stats';
+import { collectGarbage, log, median, now } from './stats';
 
 export const OPENSSL = '/usr/bin/openssl';
 
@@ -103,16 +103,9 @@ function setUp(bits: RsaKeySize, count: number): KeySetup {
 	return setup;
 }
 
-/**
- * Garbage left by the previous measurement (forge's big integers above all) is collected before the next
- * one starts, so that no variant pays for another's allocations. (`npm run bench` runs node with --expose-gc.)
- */
-function collectGarbage(): void {
-	(globalThis as { gc?: () => void }).gc?.();
-}
-
 /** Operations per second over a bounded loop: stops at maxMs or maxOps, whichever comes first. */
 function opsPerSecond(fn: (ec: EncryptedContent) => unknown, payloads: EncryptedContent[], maxMs: number, maxOps: number): number {
+	// No variant pays for the previous one's allocations (forge's big integers above all).
 	collectGarbage();
 	let ops = 0;
 	const start = now();

@@ -115,16 +115,15 @@ export async function benchE2e(reps: number, settings: E2eSettings, batch = 100)
 				}),
 			);
 		const samples = endpoints.map(() => ({ reply: [] as number[], recorded: [] as number[], isolates: 0 }));
-		// n8n logs each isolate it builds; replacements are built after a request ends, so the lines up to the
-		// next request are counted for this one.
-		const isolatesBuilt = () => env.n8n.logs().split('Runtime bundle loaded').length - 1;
-		let isolatesBefore = isolatesBuilt();
+		// Replacement isolates are built after a request ends, so those built up to the next request are
+		// counted for this one.
+		let isolatesBefore = env.isolatesBuilt();
 		let counting: (typeof samples)[number] | undefined;
 		let simulatorRequestsDuringDeliveries = 0;
 		for (let rep = -2; rep < reps; rep++) {
 			for (const [index, endpoint] of endpoints.entries()) {
 				prepare(endpoint.subscription);
-				const isolatesNow = isolatesBuilt();
+				const isolatesNow = env.isolatesBuilt();
 				if (counting) counting.isolates += isolatesNow - isolatesBefore;
 				isolatesBefore = isolatesNow;
 				counting = rep >= 0 ? samples[index] : undefined;
@@ -151,7 +150,7 @@ export async function benchE2e(reps: number, settings: E2eSettings, batch = 100)
 			if (rep >= 0) log(`part 5: ${rep + 1}/${reps}`);
 		}
 		await sleep(1000);
-		if (counting) counting.isolates += isolatesBuilt() - isolatesBefore;
+		if (counting) counting.isolates += env.isolatesBuilt() - isolatesBefore;
 		const rows = endpoints.map((endpoint, i): E2eRow => ({
 			endpoint: endpoint.name,
 			reps,

@@ -35,6 +35,14 @@ export function table(header: string[], rows: string[][]): string {
 
 export const now = (): number => performance.now();
 
+/**
+ * Collects the garbage a previous step left, so that the next measurement does not pay for it.
+ * (`npm run bench` runs node with --expose-gc; without it this does nothing.)
+ */
+export function collectGarbage(): void {
+	(globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Absolute time in ms with sub-ms precision, comparable across processes on this machine. */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 

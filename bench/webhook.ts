@@ -16,7 +16,7 @@ import { cachedServerCertificate } from '../test/simulator/testCa';
 import { capturedLogs } from '../test/support/n8nTriggerHarness';
 import { appCredentialFor, CLIENT_ID, startTriggerFixture, USERS, type TriggerFixture } from '../test/support/triggerFixture';
 import { callEventOfAbout1Kb } from './payloads';
-import { log, median, now, percentile, wallClock } from './stats';
+import { collectGarbage, log, median, now, percentile, wallClock } from './stats';
 
 interface ClientResult {
 	status?: number;
@@ -252,9 +252,8 @@ export class WebhookBench {
 	async deliver(count: number): Promise<BatchTiming> {
 		const bodyBytes = this.prepareBatch(count);
 		// Generating the batch (1,000 RSA encryptions and their JSON) happens in this process, which also
-		// hosts the webhook: collect its garbage now, so that the generator's GC debt is not timed as the
-		// trigger's acknowledgement. (`npm run bench` runs node with --expose-gc.)
-		(globalThis as { gc?: () => void }).gc?.();
+		// hosts the webhook: its garbage must not be timed as the trigger's acknowledgement.
+		collectGarbage();
 		return this.deliverPrepared(count, bodyBytes);
 	}
 

@@ -1,9 +1,9 @@
+import { sleep } from 'n8n-workflow';
+
 import type { FetchJson } from './signingKeyCache';
 
 /** Waits between attempts; the batch was already answered, so only its workflow run waits. */
 export const SIGNING_KEY_RETRY_DELAYS_MS = [1000, 4000];
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A fetch that tries again after each delay before giving up with the last error. Used for the identity

@@ -198,6 +198,11 @@ export class E2eEnvironment {
 		};
 	}
 
+	/** Expression isolates n8n has built so far: its debug log says "Runtime bundle loaded" for each. */
+	isolatesBuilt(): number {
+		return this.n8n.logs().split('Runtime bundle loaded').length - 1;
+	}
+
 	/** Live subscriptions in the simulator for this workflow's production URL (optionally one user). */
 	live(workflow: TriggerWorkflow, userId?: string): StoredSubscription[] {
 		return this.sim

@@ -21,14 +21,12 @@ afterAll(async () => {
 	}
 });
 
-const isolatesBuilt = () => env.n8n.logs().split('Runtime bundle loaded').length - 1;
-
 it('with lazily acquired isolates: subscribes, runs call events without building an isolate, unsubscribes', async () => {
 	const workflow = await env.createTriggerWorkflow('Teams calls, lazy isolates', { users: [adele.id], options: {} });
 	await env.api.activate(workflow.id);
 	const [sub] = await env.waitForSubscriptions(workflow, [adele.id]);
 
-	const before = isolatesBuilt();
+	const before = env.isolatesBuilt();
 	const events = [env.sim.buildCallEvent(sub, { kind: 'started' }), env.sim.buildCallEvent(sub, { kind: 'ended' })];
 	for (const [index, event] of events.entries()) {
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
@@ -39,7 +37,7 @@ it('with lazily acquired isolates: subscribes, runs call events without building
 	expect(executions.map((execution) => execution.status)).toEqual(['success', 'success']);
 	expect(executions.map((execution) => env.itemsOf(execution)[0].event)).toEqual(['callStarted', 'callEnded']);
 	await sleep(1000);
-	expect(isolatesBuilt()).toBe(before);
+	expect(env.isolatesBuilt()).toBe(before);
 
 	await env.api.deactivate(workflow.id);
 	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);

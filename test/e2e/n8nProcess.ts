@@ -175,13 +175,11 @@ export class N8nProcess {
 
 	env(): NodeJS.ProcessEnv {
 		const { paths, userFolder, port, brokerPort, tls, customExtensions, encryptionKey } = this.options;
-		// N8N_TEAMS_CALLS_DECRYPT_THREADS and n8n's N8N_EXPRESSION_ENGINE_* settings: let a benchmark
-		// compare the trigger's thread settings and n8n's isolate pool settings in a real n8n.
+		// N8N_TEAMS_CALLS_DECRYPT_THREADS: lets a benchmark compare the trigger's thread settings in a real n8n.
+		// (n8n's own settings come through extraEnv.)
 		const keep = ['HOME', 'LANG', 'TMPDIR', 'TZ', 'N8N_TEAMS_CALLS_DECRYPT_THREADS'];
 		const base: NodeJS.ProcessEnv = {};
-		for (const [key, value] of Object.entries(process.env)) {
-			if (value !== undefined && (keep.includes(key) || key.startsWith('N8N_EXPRESSION_ENGINE_'))) base[key] = value;
-		}
+		for (const key of keep) if (process.env[key] !== undefined) base[key] = process.env[key];
 		return {
 			...base,
 			PATH: `${paths.nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}`,

@@ -17,7 +17,8 @@ async function activated(parameters: Record<string, unknown> = {}) {
 	return { sim: fixture.sim, harness: fixture.harness, sub, callStarted };
 }
 
-const keyFetches = () => fixture.sim.countRequests({ method: 'GET', path: /discovery\/v2\.0\/keys$/ });
+const KEY_SET_PATH = /discovery\/v2\.0\/keys$/;
+const keyFetches = () => fixture.sim.countRequests({ method: 'GET', path: KEY_SET_PATH });
 const ignoredBecause = (reason: RegExp) =>
 	capturedLogs.some((line) => line.level === 'warn' && /could not be proven to come from Microsoft Graph/.test(line.message) && reason.test(line.message));
 
@@ -71,8 +72,8 @@ describe('validation tokens', () => {
 
 	it('verifies the batch when the signing keys come only on a later attempt', async () => {
 		const { harness, callStarted } = await activated();
-		fixture.sim.injectFault({ method: 'GET', pathPattern: /discovery\/v2\.0\/keys$/, status: 503, times: 1 });
-		fixture.sim.injectFault({ method: 'GET', pathPattern: /discovery\/v2\.0\/keys$/, status: 0, dropConnection: true, times: 1 });
+		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 503, times: 1 });
+		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 0, dropConnection: true, times: 1 });
 		const [result] = await fixture.deliver([callStarted()]);
 		expect(result.status).toBe(202);
 		expect(harness.executions).toHaveLength(1);
@@ -81,7 +82,7 @@ describe('validation tokens', () => {
 
 	it('runs nothing, and says what to check, when the signing keys cannot be fetched at all', async () => {
 		const { harness, callStarted } = await activated();
-		fixture.sim.injectFault({ method: 'GET', pathPattern: /discovery\/v2\.0\/keys$/, status: 503, times: 3 });
+		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 503, times: 3 });
 		await fixture.deliver([callStarted()]);
 		expect(harness.executions).toHaveLength(0);
 		expect(keyFetches()).toBe(3);
