@@ -63,18 +63,26 @@ export async function listSubscriptions(graph: GraphClient): Promise<GraphSubscr
 	return all;
 }
 
+export interface EncryptionCertificateUpdate {
+	encryptionCertificate: string;
+	encryptionCertificateId: string;
+}
+
 /**
- * PATCHing the expiry renews and also reauthorizes the subscription. undefined when Graph answers 404:
- * such a subscription cannot be renewed and must be created anew.
+ * PATCHing the expiry renews and also reauthorizes the subscription; with a certificate it also moves the
+ * subscription to it (Graph's key-rotation guidance). undefined when Graph answers 404: such a
+ * subscription cannot be renewed and must be created anew.
  */
 export async function renewSubscription(
 	graph: GraphClient,
 	id: string,
 	expirationDateTime: string,
+	certificate?: EncryptionCertificateUpdate,
 ): Promise<GraphSubscription | undefined> {
 	try {
 		return await graph.request<GraphSubscription>('PATCH', `subscriptions/${encodeURIComponent(id)}`, {
 			expirationDateTime,
+			...certificate,
 		});
 	} catch (error) {
 		if (isNotFound(error)) return undefined;

@@ -1,15 +1,26 @@
 import { randomBytes } from 'node:crypto';
 
-import { deleteSubscription, listSubscriptions } from '../graph/subscriptionsApi';
+import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
+import { deleteSubscription, listSubscriptions, type GraphSubscription } from '../graph/subscriptionsApi';
 import { resolveUserId } from '../graph/users';
-import { explainSubscriptionError } from './explainSubscriptionError';
+import { ActivationRefusedError, refusalFor, userFailure, type UserFailure } from './activationVerdict';
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
 import { resourceFor, sameResource, settingsKey, type SubscriptionSettings } from './subscriptionSettings';
 import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
 
-export class SubscriptionSetupError extends Error {
-	override name = 'SubscriptionSetupError';
+/** Each creation waits for Graph's handshake on the URL: a few at once, not a hundred one by one. */
+export const ACTIVATION_CONCURRENCY = 4;
+
+export interface ActivationResult {
+	/** Every watched user has a slot; a failed user's slot has no subscription yet and the timer retries it. */
+	state: SubscriptionState;
+	failures: UserFailure[];
+}
+
+export interface ActivationOptions {
+	/** Test mode has no timer to finish what failed: any failure refuses. */
+	allOrNothing: boolean;
 }
 
 /** 64 URL-safe characters: well inside Graph's 128-character limit, 384 bits of randomness. */
@@ -18,16 +29,18 @@ export function newClientState(): string {
 }
 
 /**
- * Activation: one subscription per watched user, all or nothing. Leftovers at our URL (from an earlier
- * activation whose clientState is gone) are replaced, and if one user fails, the subscriptions made
- * for the others are deleted again, so a failed activation leaves nothing behind.
+ * Activation: one subscription per watched user. Users that fail keep a slot without a subscription
+ * (with its clientState) for the renewal timer to finish; activation is refused only when nothing can
+ * work for anyone. Leftovers at our URL (from an earlier activation whose clientState is gone) are
+ * replaced.
  */
 export async function createSubscriptions(
 	deps: SubscriptionDeps,
 	settings: SubscriptionSettings,
 	urls: WebhookUrls,
 	previous: SubscriptionState | undefined,
-): Promise<SubscriptionState> {
+	options: ActivationOptions,
+): Promise<ActivationResult> {
 	const state: SubscriptionState = {
 		version: 1,
 		activationId: randomBytes(12).toString('hex'),
@@ -38,56 +51,62 @@ export async function createSubscriptions(
 		app: deps.app,
 		slots: [],
 	};
-	const created: SubscriptionSlot[] = [];
-	let currentUser = settings.users[0];
+	const failures: UserFailure[] = [];
+	const fail = (user: string, error: unknown) => failures.push(userFailure(error, user, urls.notificationUrl));
+
+	let leftovers: GraphSubscription[] | undefined;
 	try {
-		const existing = await listSubscriptions(deps.graph);
-		const leftovers = existing.filter(
+		leftovers = (await listSubscriptions(deps.graph)).filter(
 			(subscription) =>
 				subscription.notificationUrl === urls.notificationUrl ||
 				previous?.slots.some((slot) => slot.subscriptionId === subscription.id),
 		);
-		for (const user of settings.users) {
-			currentUser = user;
-			const userId = await resolveUserId(deps.graph, user);
-			const resource = resourceFor(settings.resourceTemplate, userId);
-			for (const leftover of leftovers.filter((subscription) => sameResource(subscription.resource, resource))) {
-				await deleteSubscription(deps.graph, leftover.id);
-			}
-			const slot = await postSubscription(
-				deps,
-				state,
-				{ userId, user, resource, clientState: newClientState() },
-				'replace',
-			);
-			created.push(slot);
-		}
-		// Leftovers for users no longer watched would otherwise keep delivering to this URL.
-		for (const leftover of leftovers) {
-			if (!created.some((slot) => sameResource(slot.resource, leftover.resource))) {
-				await deleteSubscription(deps.graph, leftover.id);
-			}
-		}
 	} catch (error) {
-		await rollBack(deps, created);
-		const message = explainSubscriptionError(error, currentUser, urls.notificationUrl);
-		throw new SubscriptionSetupError(
-			created.length > 0
-				? `${message} (the ${created.length} subscription(s) already created for other users were deleted again)`
-				: message,
-		);
+		for (const user of settings.users) fail(user, error);
 	}
-	return { ...state, slots: created };
+
+	const slots: SubscriptionSlot[] = settings.users.map((user) => ({
+		userId: '',
+		user,
+		resource: settings.resourceTemplate,
+		clientState: newClientState(),
+	}));
+	if (leftovers) {
+		const found = leftovers;
+		const outcomes = await mapWithConcurrency(slots, ACTIVATION_CONCURRENCY, async (slot, index) => {
+			const userId = await resolveUserId(deps.graph, slot.user);
+			const resolved = { ...slot, userId, resource: resourceFor(settings.resourceTemplate, userId) };
+			slots[index] = resolved;
+			for (const leftover of found.filter((subscription) => sameResource(subscription.resource, resolved.resource))) {
+				await deleteSubscription(deps.graph, leftover.id);
+			}
+			slots[index] = await postSubscription(deps, state, resolved, 'replace');
+		});
+		outcomes.forEach((outcome, index) => {
+			if (!outcome.ok) fail(slots[index].user, outcome.error);
+		});
+		await deleteUnwatchedLeftovers(deps, found, slots);
+	}
+
+	const created = slots.filter((slot) => slot.subscriptionId).length;
+	const refusal = refusalFor(failures, created, options.allOrNothing);
+	if (refusal) throw new ActivationRefusedError(refusal, failures);
+	return { state: { ...state, slots }, failures };
 }
 
-async function rollBack(deps: SubscriptionDeps, created: SubscriptionSlot[]): Promise<void> {
-	for (const slot of created) {
-		if (!slot.subscriptionId) continue;
+/** Leftovers for users no longer watched would otherwise keep delivering to this URL. */
+async function deleteUnwatchedLeftovers(
+	deps: SubscriptionDeps,
+	leftovers: GraphSubscription[],
+	slots: SubscriptionSlot[],
+): Promise<void> {
+	for (const leftover of leftovers) {
+		if (slots.some((slot) => slot.userId && sameResource(slot.resource, leftover.resource))) continue;
 		try {
-			await deleteSubscription(deps.graph, slot.subscriptionId);
+			await deleteSubscription(deps.graph, leftover.id);
 		} catch (error) {
 			deps.logger.warn(
-				`Could not delete subscription ${slot.subscriptionId} for ${slot.user} while undoing a failed activation; it expires on its own at ${slot.expiresAt}: ${(error as Error).message}`,
+				`Could not delete leftover Graph subscription ${leftover.id} for ${leftover.resource}; it expires on its own: ${(error as Error).message}`,
 			);
 		}
 	}

@@ -18,7 +18,7 @@ export async function deleteSubscriptions(
 			if (subscription.notificationUrl === urls.notificationUrl) ids.add(subscription.id);
 		}
 	} catch (error) {
-		deps.logger.warn(`Could not list Graph subscriptions while deactivating: ${(error as Error).message}`);
+		deps.logger.warn(`Could not list Graph subscriptions while removing this trigger's subscriptions (deactivation, or the cleanup after a refused activation): ${(error as Error).message}`);
 	}
 	for (const id of ids) {
 		try {

@@ -1,11 +1,15 @@
+import { checkValidityPeriod } from '../certificates/checkCertificateUsable';
+import { GraphApiError } from '../graph/graphApiError';
 import {
 	deleteSubscription,
 	getSubscription,
 	listSubscriptions,
 	renewSubscription,
 } from '../graph/subscriptionsApi';
+import { resolveUserId } from '../graph/users';
 import { expiryFor, ourSubscriptionFor, postSubscription, slotWith } from './postSubscription';
 import type { SubscriptionDeps } from './subscriptionDeps';
+import { resourceFor } from './subscriptionSettings';
 import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
 
 /**
@@ -14,6 +18,18 @@ import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
  * - renewNow: Graph asked for reauthorization; a PATCH of the expiry does that and renews.
  */
 export type EnsureMode = 'verify' | 'renewIfDue' | 'renewNow';
+
+/** The slot's subscription was deleted and a new one could not be made: the user has none now. */
+export class SubscriptionLostError extends Error {
+	override name = 'SubscriptionLostError';
+
+	constructor(
+		readonly slot: SubscriptionSlot,
+		override readonly cause: unknown,
+	) {
+		super((cause as Error).message);
+	}
+}
 
 export function isRenewalDue(slot: SubscriptionSlot, state: SubscriptionState, now: Date): boolean {
 	if (!slot.subscriptionId || !slot.expiresAt) return true;
@@ -34,16 +50,15 @@ export async function ensureSubscription(
 ): Promise<SubscriptionSlot> {
 	const now = deps.now();
 	const callsGraph = mode !== 'renewIfDue' || isRenewalDue(slot, state, now);
-	if (slot.subscriptionId && slot.certificateId && callsGraph) {
-		// Graph keeps encrypting with the certificate a subscription was made with; after a rotation
-		// of the credential, the subscription is made again with the new one (the previous key still
-		// opens what is in flight).
+	if (!callsGraph) return slot;
+	if (!slot.userId) {
+		// Activation could not look the user up; the slot still holds the resource template.
+		const userId = await resolveUserId(deps.graph, slot.user);
+		return restore(deps, state, { ...slot, userId, resource: resourceFor(slot.resource, userId) });
+	}
+	if (slot.subscriptionId && slot.certificateId) {
 		const { certificateId } = await deps.certificate();
-		if (certificateId !== slot.certificateId) {
-			deps.logger.info(`Moving the subscription for ${slot.user} to encryption certificate ${certificateId}`);
-			await deleteSubscription(deps.graph, slot.subscriptionId);
-			return postSubscription(deps, state, { ...slot, subscriptionId: undefined }, 'adopt');
-		}
+		if (certificateId !== slot.certificateId) return moveToCertificate(deps, state, slot, slot.subscriptionId);
 	}
 	if (slot.subscriptionId) {
 		if (mode === 'renewNow' || isRenewalDue(slot, state, now)) {
@@ -52,19 +67,60 @@ export async function ensureSubscription(
 				deps.logger.debug(`Renewed Graph subscription ${renewed.id} for ${slot.user} until ${renewed.expirationDateTime}`);
 				return slotWith(slot, renewed, now);
 			}
-		} else if (mode === 'verify') {
+		} else {
 			const existing = await getSubscription(deps.graph, slot.subscriptionId);
 			if (existing) return { ...slot, expiresAt: existing.expirationDateTime };
-		} else {
-			return slot;
 		}
 		deps.logger.info(`Graph subscription ${slot.subscriptionId} for ${slot.user} is gone; restoring it`);
 	}
+	return restore(deps, state, slot);
+}
 
+/** One of ours at our URL is adopted (renewed), else a new one is created. */
+async function restore(
+	deps: SubscriptionDeps,
+	state: SubscriptionState,
+	slot: SubscriptionSlot,
+): Promise<SubscriptionSlot> {
 	const ours = ourSubscriptionFor(await listSubscriptions(deps.graph), state, slot.resource);
 	if (ours) {
 		const renewed = await renewSubscription(deps.graph, ours.id, expiryFor(state, deps.now()));
 		if (renewed) return slotWith(slot, renewed, deps.now());
 	}
-	return postSubscription(deps, state, slot, 'adopt');
+	return postSubscription(deps, state, { ...slot, subscriptionId: undefined }, 'adopt');
+}
+
+/**
+ * Graph keeps encrypting with the certificate a subscription was made with. Its key-rotation guidance
+ * is a PATCH of encryptionCertificate and encryptionCertificateId, which keeps the subscription (no gap);
+ * where Graph refuses that, the subscription is made again at once. The previous key still opens what
+ * is in flight.
+ */
+async function moveToCertificate(
+	deps: SubscriptionDeps,
+	state: SubscriptionState,
+	slot: SubscriptionSlot,
+	subscriptionId: string,
+): Promise<SubscriptionSlot> {
+	const certificate = await deps.certificate();
+	checkValidityPeriod(certificate.validity, 'notification encryption', deps.now());
+	deps.logger.info(`Moving the subscription for ${slot.user} to encryption certificate ${certificate.certificateId}`);
+	try {
+		const moved = await renewSubscription(deps.graph, subscriptionId, expiryFor(state, deps.now()), {
+			encryptionCertificate: certificate.encryptionCertificate,
+			encryptionCertificateId: certificate.certificateId,
+		});
+		if (moved) return slotWith(slot, { ...moved, encryptionCertificateId: certificate.certificateId }, deps.now());
+		return await restore(deps, state, slot);
+	} catch (error) {
+		if (!(error instanceof GraphApiError) || error.status !== 400) throw error;
+		deps.logger.info(`Graph did not move subscription ${subscriptionId} to the new certificate (${error.code}); making it again`);
+	}
+	await deleteSubscription(deps.graph, subscriptionId);
+	const without: SubscriptionSlot = { ...slot, subscriptionId: undefined, expiresAt: undefined, renewedAt: undefined };
+	try {
+		return await postSubscription(deps, state, without, 'adopt');
+	} catch (error) {
+		throw new SubscriptionLostError(without, error);
+	}
 }

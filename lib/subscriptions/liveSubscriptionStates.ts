@@ -1,3 +1,4 @@
+import { BoundedCache } from '../boundedCache';
 import type { SubscriptionState } from './subscriptionState';
 
 /**
@@ -7,23 +8,40 @@ import type { SubscriptionState } from './subscriptionState';
  */
 const states = new Map<string, SubscriptionState>();
 
+/**
+ * Activations whose subscriptions were deleted (deactivation). n8n runs delete() before it stops the
+ * timer, and a tick may hold a copy of the state: it must not renew or create anything for these.
+ */
+const ended = new BoundedCache<string, true>(4096);
+
 export function liveStateKey(workflowId: string, nodeName: string, notificationUrl: string): string {
 	return JSON.stringify([workflowId, nodeName, notificationUrl]);
 }
 
 export function currentState(key: string, saved: SubscriptionState | undefined): SubscriptionState | undefined {
+	if (!saved || ended.get(saved.activationId)) return undefined;
 	const live = states.get(key);
-	if (!saved) return undefined;
 	if (!live || live.activationId !== saved.activationId) return saved;
 	return live;
 }
 
 export function rememberState(key: string, state: SubscriptionState | undefined): void {
-	if (state) states.set(key, state);
+	if (state && !ended.get(state.activationId)) states.set(key, state);
 	else states.delete(key);
+}
+
+/** Deactivation: forget the state and refuse it from now on, whoever still holds a copy. */
+export function endActivation(key: string, activationId: string | undefined): void {
+	states.delete(key);
+	if (activationId) ended.set(activationId, true);
+}
+
+export function hasEnded(activationId: string): boolean {
+	return ended.get(activationId) === true;
 }
 
 /** What a process restart does to this module; for tests. */
 export function forgetAllLiveStates(): void {
 	states.clear();
+	ended.clear();
 }

@@ -13,6 +13,14 @@ import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
 
 export class SubscriptionConflictError extends Error {
 	override name = 'SubscriptionConflictError';
+
+	constructor(
+		message: string,
+		/** Where the subscription that holds the user delivers, when Graph listed it. */
+		readonly otherNotificationUrl?: string,
+	) {
+		super(message);
+	}
 }
 
 export function expiryFor(state: Pick<SubscriptionState, 'lifetimeMinutes'>, now: Date): string {
@@ -57,7 +65,9 @@ export async function postSubscription(
 	const body = {
 		changeType: 'updated' as const,
 		notificationUrl: state.notificationUrl,
-		lifecycleNotificationUrl: state.lifecycleUrl,
+		// One URL for both: n8n may re-register only the webhook whose create() failed, and a second URL
+		// that is not registered would fail Graph's validation for good.
+		lifecycleNotificationUrl: state.notificationUrl,
 		resource: slot.resource,
 		expirationDateTime: expiryFor(state, deps.now()),
 		clientState: slot.clientState,
@@ -87,6 +97,7 @@ export async function postSubscription(
 			const other = existing.find((subscription) => sameResource(subscription.resource, slot.resource));
 			throw new SubscriptionConflictError(
 				`${slot.user}: this app already has subscription ${other?.id ?? '(unknown)'} for ${slot.resource}${other ? `, delivering to ${other.notificationUrl}` : ''}. Graph allows one per user and app: deactivate the other workflow (or n8n instance) that watches this user, or delete that subscription`,
+				other?.notificationUrl,
 			);
 		}
 	}

@@ -13,24 +13,24 @@ interface SlotHealth {
 }
 
 /**
- * Per-user failure bookkeeping for the renewal timer: backs off between attempts (honouring
+ * Per-user (as the author entered them: activation may not have resolved the ID) failure bookkeeping for the renewal timer: backs off between attempts (honouring
  * Retry-After), and decides when a failure is worth a visible report. One blip is only logged; a
  * failure that repeats, or one that leaves a subscription close to expiry, is reported, once an hour.
  */
 export class RenewalHealth {
 	private readonly slots = new Map<string, SlotHealth>();
 
-	canAttempt(userId: string, now: Date): boolean {
-		return (this.slots.get(userId)?.retryAt ?? 0) <= now.getTime();
+	canAttempt(user: string, now: Date): boolean {
+		return (this.slots.get(user)?.retryAt ?? 0) <= now.getTime();
 	}
 
-	recordSuccess(userId: string): void {
-		this.slots.delete(userId);
+	recordSuccess(user: string): void {
+		this.slots.delete(user);
 	}
 
 	/** Returns true when this failure should be reported to the workflow's error handling. */
 	recordFailure(slot: SubscriptionSlot, state: SubscriptionState, error: unknown, now: Date): boolean {
-		const health = this.slots.get(slot.userId) ?? { failures: 0, retryAt: 0 };
+		const health = this.slots.get(slot.user) ?? { failures: 0, retryAt: 0 };
 		health.failures += 1;
 		const backoff = Math.min(FIRST_RETRY_MS * 2 ** (health.failures - 1), MAX_RETRY_MS);
 		const retryAfterMs =
@@ -41,13 +41,13 @@ export class RenewalHealth {
 		const nearExpiry = expiresAt - now.getTime() <= (state.lifetimeMinutes * 60_000) / 4;
 		const due = health.failures >= REPORT_AFTER_FAILURES || nearExpiry;
 		const quiet = health.lastReportedAt !== undefined && now.getTime() - health.lastReportedAt < REPORT_INTERVAL_MS;
-		this.slots.set(slot.userId, health);
+		this.slots.set(slot.user, health);
 		if (!due || quiet) return false;
 		health.lastReportedAt = now.getTime();
 		return true;
 	}
 
-	failuresOf(userId: string): number {
-		return this.slots.get(userId)?.failures ?? 0;
+	failuresOf(user: string): number {
+		return this.slots.get(user)?.failures ?? 0;
 	}
 }

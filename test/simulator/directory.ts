@@ -100,6 +100,12 @@ export class Directory {
 		return stored;
 	}
 
+	/** A user deleted from the tenant (or whose licence was removed): Graph no longer finds them. */
+	removeUser(idOrUpn: string): void {
+		const user = this.findUser(idOrUpn);
+		if (user) this.users.delete(user.id.toLowerCase());
+	}
+
 	/** By object id or (case-insensitively) by UPN, as Graph's /users/{id | userPrincipalName} does. */
 	findUser(idOrUpn: string): DirectoryUser | undefined {
 		const key = idOrUpn.toLowerCase();

@@ -55,8 +55,13 @@ export interface GraphSimulatorOptions {
 	now?: () => number;
 	/** Answer a duplicate create with 409 (default true). */
 	rejectDuplicates?: boolean;
-	/** What counts as a duplicate: same resource and URL (default), or same resource whatever the URL (Graph's documented rule). */
+	/** What counts as a duplicate: same resource whatever the URL (default: Graph's documented rule), or same resource and URL. */
 	duplicateScope?: 'resourceAndUrl' | 'resource';
+	/**
+	 * Accept encryptionCertificate and encryptionCertificateId in a PATCH (default true: Graph's key-rotation
+	 * guidance names that PATCH; its update page lists only expirationDateTime and notificationUrl).
+	 */
+	certificateUpdateByPatch?: boolean;
 	/** Graph error code for a failed validation handshake (default 'InvalidRequest', as observed). */
 	validationErrorCode?: string;
 	/** Fail validation when the echo is not text/plain (default true). */
@@ -84,6 +89,9 @@ export interface GraphSimulator {
 	registerApp(input: AppRegistrationInput): AppRegistration;
 	setAppPermissions(tenantId: string, clientId: string, permissions: string[]): void;
 	addUser(user: DirectoryUser): DirectoryUser;
+	removeUser(idOrUpn: string): void;
+	/** The most subscription creations Graph was handling at once (each waits for the handshakes). */
+	readonly peakConcurrentCreates: number;
 	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
 	authorityFor(tenantId: string): string;
 	/** JSON string for MSAL's `authorityMetadata`, so it makes no discovery calls. */
@@ -132,6 +140,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 
 	const log = new RequestLog();
 	const faults = new FaultInjector();
+	const createConcurrency = { current: 0, peak: 0 };
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
 	const handshakes: HandshakeRecord[] = [];
@@ -192,8 +201,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					graphBaseUrl: () => graphBaseUrl,
 					pageSize: options.pageSize ?? 100,
 					rejectDuplicates: options.rejectDuplicates ?? true,
-					duplicateScope: options.duplicateScope ?? 'resourceAndUrl',
+					duplicateScope: options.duplicateScope ?? 'resource',
+					certificateUpdateByPatch: options.certificateUpdateByPatch ?? true,
 					subscriptionPermissions: options.subscriptionPermissions ?? ['CallEvents.Read.All'],
+					createConcurrency,
 					now,
 				},
 			}),
@@ -223,6 +234,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		registerApp: (input) => directory.registerApp(input),
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),
+		removeUser: (idOrUpn) => directory.removeUser(idOrUpn),
+		get peakConcurrentCreates() {
+			return createConcurrency.peak;
+		},
 		authorityFor: (tenantId) => `${loginBaseUrl}/${tenantId}`,
 		authorityMetadataFor: (tenantId) => JSON.stringify(openIdConfiguration(loginBaseUrl, tenantId)),
 		tokenRequestCount: (clientId) => tokenCounts.get(clientId) ?? 0,

@@ -142,7 +142,7 @@ export function checkExpiration(value: unknown, o: SubscriptionRuleOptions): num
 	return Math.max(ms, floor);
 }
 
-function checkWebhookUrl(url: string, name: string, o: SubscriptionRuleOptions): void {
+export function checkWebhookUrl(url: string, name: string, o: SubscriptionRuleOptions): void {
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
@@ -153,7 +153,7 @@ function checkWebhookUrl(url: string, name: string, o: SubscriptionRuleOptions):
 	if (!allowed) throw bad(`The ${name} must be an https URL. Provided: '${url}'.`);
 }
 
-function checkEncryptionCertificate(base64: string): void {
+export function checkEncryptionCertificate(base64: string): void {
 	let cert: X509Certificate;
 	try {
 		// Graph takes base64 DER; a PEM body without its armour lines is the same thing.

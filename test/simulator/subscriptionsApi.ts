@@ -2,7 +2,13 @@ import type { AccessTokenClaims } from './accessTokens';
 import type { AppRegistration } from './directory';
 import { GraphHttpError } from './errors';
 import { graphDateTime, newGuid } from './ids';
-import { checkExpiration, validateCreateRequest, type SubscriptionRuleOptions } from './subscriptionRules';
+import {
+	checkEncryptionCertificate,
+	checkExpiration,
+	checkWebhookUrl,
+	validateCreateRequest,
+	type SubscriptionRuleOptions,
+} from './subscriptionRules';
 import type { StoredSubscription, SubscriptionStore } from './subscriptionStore';
 import { validateEndpoint, type HandshakeOptions, type HandshakeRecord } from './validationHandshake';
 
@@ -21,8 +27,12 @@ export interface SubscriptionsApiDeps {
 	rejectDuplicates: boolean;
 	/** 'resource': Graph's documented rule (one per resource and change type per app, whatever the URL). */
 	duplicateScope?: 'resourceAndUrl' | 'resource';
+	/** A PATCH may move a subscription to another encryption certificate (Graph's key-rotation guidance). */
+	certificateUpdateByPatch?: boolean;
 	/** The caller needs one of these roles to subscribe. */
 	subscriptionPermissions: string[];
+	/** Creations in progress, and the most at once. */
+	createConcurrency?: { current: number; peak: number };
 	now: () => number;
 }
 
@@ -67,6 +77,22 @@ export async function createSubscription(
 		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
 	}
 	const request = validateCreateRequest(body, deps.rules);
+	const concurrency = deps.createConcurrency ?? { current: 0, peak: 0 };
+	concurrency.current += 1;
+	concurrency.peak = Math.max(concurrency.peak, concurrency.current);
+	try {
+		return await completeCreate(request, caller, version, deps);
+	} finally {
+		concurrency.current -= 1;
+	}
+}
+
+async function completeCreate(
+	request: ReturnType<typeof validateCreateRequest>,
+	caller: AccessTokenClaims,
+	version: string,
+	deps: SubscriptionsApiDeps,
+): Promise<ApiResult> {
 	const rejectDuplicate = () => {
 		if (!deps.rejectDuplicates) return;
 		const existing = deps.store
@@ -158,20 +184,43 @@ export function updateSubscription(
 	deps: SubscriptionsApiDeps,
 ): ApiResult {
 	const s = liveOrNotFound(id, caller, deps);
-	const extra = Object.keys(body).filter((k) => k !== 'expirationDateTime' && !k.startsWith('@odata.'));
+	const updatable = ['expirationDateTime', 'notificationUrl'];
+	if (deps.certificateUpdateByPatch) updatable.push('encryptionCertificate', 'encryptionCertificateId');
+	const extra = Object.keys(body).filter((k) => !updatable.includes(k) && !k.startsWith('@odata.'));
 	if (extra.length > 0) {
-		throw new GraphHttpError(400, 'InvalidRequest', `Only expirationDateTime can be updated; not: ${extra.join(', ')}.`);
+		throw new GraphHttpError(400, 'InvalidRequest', `Only ${updatable.join(', ')} can be updated; not: ${extra.join(', ')}.`);
 	}
-	if (body.expirationDateTime === undefined) {
-		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime is required to update a subscription.');
+	if (body.expirationDateTime === undefined && body.notificationUrl === undefined) {
+		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime or notificationUrl is required to update a subscription.');
 	}
-	const expiresAt = checkExpiration(body.expirationDateTime, deps.rules);
+	const certificate = certificateUpdateOf(body);
+	const expiresAt = body.expirationDateTime === undefined ? s.expiresAt : checkExpiration(body.expirationDateTime, deps.rules);
+	if (body.notificationUrl !== undefined) {
+		if (typeof body.notificationUrl !== 'string') throw new GraphHttpError(400, 'BadRequest', "Property 'notificationUrl' must be a string.");
+		checkWebhookUrl(body.notificationUrl, 'notificationUrl', deps.rules);
+		s.notificationUrl = body.notificationUrl;
+	}
+	if (certificate) {
+		s.encryptionCertificate = certificate.encryptionCertificate;
+		s.encryptionCertificateId = certificate.encryptionCertificateId;
+	}
 	s.expiresAt = expiresAt;
 	s.expirationDateTime = graphDateTime(expiresAt);
 	// Renewing also reauthorizes (lifecycle-events doc).
 	s.updateCount += 1;
 	s.lastReauthorizedAt = deps.now();
 	return { status: 200, body: toGraphJson(s, version, deps.graphBaseUrl(), false) };
+}
+
+/** Both fields or neither, and a certificate Graph could encrypt with. */
+function certificateUpdateOf(body: Record<string, unknown>): { encryptionCertificate: string; encryptionCertificateId: string } | undefined {
+	const { encryptionCertificate, encryptionCertificateId } = body;
+	if (encryptionCertificate === undefined && encryptionCertificateId === undefined) return undefined;
+	if (typeof encryptionCertificate !== 'string' || typeof encryptionCertificateId !== 'string' || encryptionCertificateId.length > 128) {
+		throw new GraphHttpError(400, 'InvalidRequest', 'encryptionCertificate and encryptionCertificateId (up to 128 characters) must be updated together.');
+	}
+	checkEncryptionCertificate(encryptionCertificate);
+	return { encryptionCertificate, encryptionCertificateId };
 }
 
 export function deleteSubscription(id: string, caller: AccessTokenClaims, deps: SubscriptionsApiDeps): ApiResult {

@@ -132,6 +132,11 @@ export class TriggerHarness {
 		this.options.certificateCredential = data;
 	}
 
+	/** Editing the app credential in place (another app, tenant or cloud under the same credential). */
+	setAppCredential(data: ICredentialDataDecryptedObject): void {
+		this.options.appCredential = data;
+	}
+
 	setParameters(parameters: IDataObject): void {
 		this.node = { ...this.node, parameters: parameters as INodeParameters };
 	}
@@ -140,7 +145,10 @@ export class TriggerHarness {
 		return `${this.baseUrl}/${test ? 'webhook-test' : 'webhook'}/${this.node.webhookId}/${kind}`;
 	}
 
-	/** What n8n does on activation: for each webhook in order, checkExists, then create if needed. */
+	/**
+	 * What n8n does on activation: for each webhook in order, checkExists, then create if needed. When
+	 * either throws, n8n clears the workflow's webhooks, which calls delete(), and reports the error.
+	 */
 	async activate(activation: WorkflowActivateMode = 'activate'): Promise<void> {
 		// n8n hands the same Workflow object to the webhook setup and to trigger().
 		const workflow = this.activeWorkflow ?? this.workflowFromDatabase();
@@ -149,7 +157,14 @@ export class TriggerHarness {
 			const methods = this.nodeType.webhookMethods?.[webhook.webhookDescription.name as 'default'];
 			if (!methods) continue;
 			const hook = new HookContext(workflow, this.node, this.additionalData(), 'trigger', activation, webhook);
-			if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+			try {
+				if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+			} catch (error) {
+				const cleanup = new HookContext(workflow, this.node, this.additionalData(), 'internal', 'update', webhook);
+				await methods.delete.call(cleanup);
+				this.saveFrom(workflow);
+				throw error;
+			}
 		}
 		this.saveFrom(workflow);
 	}
@@ -163,7 +178,16 @@ export class TriggerHarness {
 			const methods = this.nodeType.webhookMethods?.[webhook.webhookDescription.name as 'default'];
 			if (!methods) continue;
 			const hook = new HookContext(workflow, this.node, this.additionalData(), 'manual', 'manual', webhook);
-			if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+			try {
+				if (!(await methods.checkExists.call(hook))) await methods.create.call(hook);
+			} catch (error) {
+				// n8n removes a test webhook whose creation failed, and shows the error in the editor.
+				const cleanup = new HookContext(workflow, this.node, this.additionalData(), 'internal', 'update', webhook);
+				await methods.delete.call(cleanup);
+				this.testMode = false;
+				this.testWorkflow = undefined;
+				throw error;
+			}
 		}
 		return workflow;
 	}
@@ -181,11 +205,11 @@ export class TriggerHarness {
 
 	private testWorkflow?: Workflow;
 
-	/** Deactivation: delete() (n8n reports mode internal / activation update) and the timer's close. */
-	async deactivate(): Promise<void> {
-		await this.triggerResponse?.closeFunction?.();
-		this.triggerResponse = undefined;
-		this.ticks = [];
+	/**
+	 * Deactivation in n8n's order: delete() first (n8n reports mode internal / activation update), then the
+	 * timer's close. `beforeClose` runs in between, where a tick may still fire.
+	 */
+	async deactivate(beforeClose?: () => Promise<void>): Promise<void> {
 		const workflow = this.workflowFromDatabase();
 		const webhook = this.webhooks(workflow, false).find((w) => w.webhookDescription.name === 'default');
 		if (webhook) {
@@ -193,6 +217,10 @@ export class TriggerHarness {
 			await this.nodeType.webhookMethods?.default?.delete.call(hook);
 		}
 		this.saveFrom(workflow);
+		await beforeClose?.();
+		await this.triggerResponse?.closeFunction?.();
+		this.triggerResponse = undefined;
+		this.ticks = [];
 		this.activeWorkflow = undefined;
 	}
 
