@@ -128,7 +128,8 @@ describe('real n8n with one-minute Graph subscriptions', () => {
 		const sentAt = Date.now();
 		const [result] = await env.sim.sendBatch([env.sim.lifecycleNotificationFor(sub, 'reauthorizationRequired')]);
 		expect(result.status).toBe(202);
-		expect(result.url).toBe(workflow.lifecycleUrl);
+		// One URL for notifications and lifecycle events.
+		expect(result.url).toBe(workflow.notifyUrl);
 		const patch = await waitFor('a PATCH after reauthorizationRequired', () => patchesOf(sub.id, sentAt)[0], 10_000, 100);
 		expect(patch.status).toBe(200);
 		expect(patch.time - sentAt).toBeLessThan(5_000);

@@ -45,7 +45,7 @@ async function expectNoNewExecution(before: number, quietMs = 3000): Promise<voi
 }
 
 describe('real n8n: a workflow with the Teams call trigger', () => {
-	it('1. activate: exactly one subscription per watched user, right settings, both handshakes answered', async () => {
+	it('1. activate: exactly one subscription per watched user, right settings, the handshakes answered', async () => {
 		await env.api.activate(workflow.id);
 		production = await env.waitForSubscriptions(workflow, USERS.map((u) => u.id));
 		// Nothing more arrives afterwards (no duplicate from the trigger/webhook race or a retry).
@@ -60,7 +60,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 				resource: `users/${user.id}/callConversations`,
 				changeType: 'updated',
 				notificationUrl: workflow.notifyUrl,
-				lifecycleNotificationUrl: workflow.lifecycleUrl,
+				// One URL for both: n8n may re-register only the "default" webhook after a failed activation.
+				lifecycleNotificationUrl: workflow.notifyUrl,
 				includeResourceData: true,
 				encryptionCertificate: der,
 				encryptionCertificateId: env.certificate.certificateId,
@@ -72,8 +73,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(new Set(production.map((s) => s.clientState)).size).toBe(3);
 
 		const handshakes = env.sim.handshakes;
-		expect(handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl) && h.outcome === 'ok')).toHaveLength(3);
-		expect(handshakes.filter((h) => h.url.startsWith(workflow.lifecycleUrl) && h.outcome === 'ok')).toHaveLength(3);
+		// Graph validates the notification and the lifecycle URL of each subscription: here the same URL.
+		expect(handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl) && h.outcome === 'ok')).toHaveLength(6);
 		expect(handshakes.filter((h) => h.outcome !== 'ok')).toEqual([]);
 		expect(await env.executions(workflow)).toHaveLength(0);
 	});
@@ -210,55 +211,23 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(env.itemsOf(executions[before])).toHaveLength(1);
 	});
 
-	it('8. manual "listen for test event": one call event on the test URL, production subscriptions untouched', async () => {
-		const before = (await env.executions(workflow)).length;
+	it('8a. manual "listen for test event" while the workflow is active: refused with what to do, production untouched', async () => {
 		const productionIds = env.live(workflow).map((s) => s.id).sort();
-		const createsBefore = env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
-		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
+		const run = await env.api.rest('POST', `/workflows/${workflow.id}/run`, {
 			workflowId: workflow.id,
 			startNodes: [],
 			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
 		});
-		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
-		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
-			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
-			return found.length === 3 ? found : undefined;
-		});
-		for (const s of testSubscriptions) expect(s.lifecycleNotificationUrl).toBe(workflow.testLifecycleUrl);
-		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
-		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
-		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
-		expect(result.status).toBe(202);
-
-		const manual = await waitFor(
-			'the manual execution',
-			async () => {
-				const all = await env.executions(workflow);
-				const found = all.filter((e) => e.mode === 'manual');
-				return found.length && found.every((e) => e.status !== 'running' && e.status !== 'new') ? found : undefined;
-			},
-			30_000,
-			500,
-		);
-		expect(manual).toHaveLength(1);
-		expect(manual[0].status).toBe('success');
-		expect(env.itemsOf(manual[0])).toEqual([
-			expect.objectContaining({ event: 'callStarted', direction: 'outgoing', userId: bianca.id, subscriptionId: test.id, callId: event.callId }),
-		]);
-		// The test webhook is consumed: its subscriptions go, production stays exactly as it was.
-		await waitFor('test subscriptions deleted', () => env.sim.subscriptions().every((s) => s.notificationUrl !== workflow.testNotifyUrl), 30_000);
+		// Graph allows one subscription per user and app, and the active workflow holds every watched user.
+		expect(run.text).toContain('This workflow is active, and its production subscription already receives the calls of');
+		expect(run.text).toContain('deactivate the workflow first');
+		expect(env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl)).toEqual([]);
 		expect(env.live(workflow).map((s) => s.id).sort()).toEqual(productionIds);
-		expect(env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ })).toBe(createsBefore + 3);
-		const all = await env.executions(workflow);
-		expect(all.filter((e) => e.mode !== 'manual')).toHaveLength(before);
-
 		// Production still delivers.
+		const before = (await env.executions(workflow)).length;
 		const sub = subscriptionOf(cyril.id);
 		await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
-		await waitFor('a production execution after the manual run', async () => {
-			const now = await env.executions(workflow);
-			return now.filter((e) => e.mode === 'webhook').length === before + 1 ? now : undefined;
-		});
+		await env.waitForExecutions(workflow, before + 1);
 	});
 
 	it('update while active: a user taken off the list loses the subscription, the others keep exactly one', async () => {
@@ -327,5 +296,50 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(log).not.toContain(env.clientSecret);
 		expect(JSON.stringify(await env.executions(workflow))).not.toContain(env.clientSecret);
 		expect(log).not.toContain(env.certificate.privateKeyPem.split('\n')[1]);
+	});
+
+	it('8b. manual "listen for test event" on the deactivated workflow: one call event on the test URL, nothing left behind', async () => {
+		const before = (await env.executions(workflow)).length;
+		const createsBefore = env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
+			workflowId: workflow.id,
+			startNodes: [],
+			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
+		});
+		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
+		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
+			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
+			return found.length === 3 ? found : undefined;
+		});
+		for (const s of testSubscriptions) {
+			expect(s.lifecycleNotificationUrl).toBe(workflow.testNotifyUrl);
+			// "Listen for test event" has no renewal timer: Graph's shortest lifetime, not a day.
+			expect(Date.parse(s.expirationDateTime) - Date.now()).toBeLessThanOrEqual(45 * 60_000 + 5_000);
+		}
+		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
+		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
+		expect(result.status).toBe(202);
+
+		const manual = await waitFor(
+			'the manual execution',
+			async () => {
+				const all = await env.executions(workflow);
+				const found = all.filter((e) => e.mode === 'manual');
+				return found.length && found.every((e) => e.status !== 'running' && e.status !== 'new') ? found : undefined;
+			},
+			30_000,
+			500,
+		);
+		expect(manual).toHaveLength(1);
+		expect(manual[0].status).toBe('success');
+		expect(env.itemsOf(manual[0])).toEqual([
+			expect.objectContaining({ event: 'callStarted', direction: 'outgoing', userId: bianca.id, subscriptionId: test.id, callId: event.callId }),
+		]);
+		// The test webhook is consumed: its subscriptions go, and nothing else was made.
+		await waitFor('test subscriptions deleted', () => env.sim.subscriptions().length === 0, 30_000);
+		expect(env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ })).toBe(createsBefore + 3);
+		const all = await env.executions(workflow);
+		expect(all.filter((e) => e.mode !== 'manual')).toHaveLength(before);
 	});
 });

@@ -1,0 +1,114 @@
+/**
+ * Issue 11 in a real n8n: one failure never stops the rest. A Graph outage during activation, an unknown
+ * user among the watched ones, and Graph down while n8n starts: the trigger comes up (or stays up) on
+ * its own, and n8n's log says why meanwhile.
+ */
+import { E2eEnvironment, USERS, waitFor } from './e2eEnvironment';
+import { saveLogs } from './logs';
+import { sleep } from './n8nProcess';
+
+const [adele, bianca, cyril] = USERS;
+const STRANGER = 'dddddddd-0000-4000-8000-00000000dead';
+/** The timer ticks every 10 s and backs off 30 s after a failure, then 60 s. */
+const RECOVERY_BOUND_MS = 90_000;
+let env: E2eEnvironment;
+
+beforeAll(async () => {
+	env = await E2eEnvironment.start();
+});
+
+afterAll(async () => {
+	if (env) {
+		saveLogs('outage', env.n8n.logs());
+		await env.close();
+	}
+});
+
+const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+
+it('Graph answers 503 to subscription creation for 10 s during activation: the trigger subscribes on its own once Graph is back', async () => {
+	const workflow = await env.createTriggerWorkflow('Teams calls e2e (outage at activation)', { users: [adele.id, bianca.id], options: {} });
+	env.sim.injectFault({ method: 'POST', pathPattern: /\/subscriptions$/, host: 'graph', status: 503, times: 100_000 });
+	await env.api.activate(workflow.id);
+	await sleep(10_000);
+	expect(env.live(workflow)).toHaveLength(0);
+	env.sim.clearFaults();
+	const backAt = Date.now();
+
+	const live = await env.waitForSubscriptions(workflow, [adele.id, bianca.id], RECOVERY_BOUND_MS);
+	process.stderr.write(`outage at activation: subscribed ${Math.round((Date.now() - backAt) / 1000)} s after Graph was back\n`);
+	for (const subscription of live) expect(subscription.lifecycleNotificationUrl).toBe(workflow.notifyUrl);
+	// Every handshake after the outage reached a registered webhook.
+	expect(env.sim.handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl) && h.outcome !== 'ok')).toEqual([]);
+	expect(env.sim.handshakes.filter((h) => h.url.startsWith(workflow.lifecycleUrl))).toEqual([]);
+
+	// The log named the real cause, for the workflow and each user, while it lasted.
+	const log = env.n8n.logs();
+	for (const user of [adele, bianca]) {
+		expect(log).toMatch(new RegExp(`\\(${workflow.id}\\), node "Microsoft Teams Call Trigger": while activating, the subscription for ${user.id} could not be made or checked; the renewal timer retries it\\..*503`));
+	}
+
+	const sub = live.find((s) => s.resource.includes(adele.id))!;
+	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
+	expect(result.status).toBe(202);
+	const executions = await env.waitForExecutions(workflow, 1);
+	const webhookRuns = executions.filter((e) => e.mode === 'webhook');
+	expect(webhookRuns).toHaveLength(1);
+	expect(env.itemsOf(webhookRuns[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: adele.id })]);
+
+	await env.api.deactivate(workflow.id);
+	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+});
+
+it('an unknown user among the watched ones: the others deliver, and a failed execution names the user', async () => {
+	const workflow = await env.createTriggerWorkflow('Teams calls e2e (unknown user)', { users: [cyril.id, STRANGER], options: {} });
+	await env.api.activate(workflow.id);
+	const [sub] = await env.waitForSubscriptions(workflow, [cyril.id]);
+	expect(env.n8n.logs()).toMatch(new RegExp(`while activating, the subscription for ${STRANGER} could not be made or checked`));
+
+	const failed = await waitFor(
+		'a failed execution naming the unknown user',
+		async () => (await env.executions(workflow)).find((e) => e.status === 'error'),
+		30_000,
+		1000,
+	);
+	expect(failed.data?.resultData?.error?.message).toMatch(new RegExp(`for ${STRANGER} alive failed .*This user has no subscription now`));
+
+	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
+	expect(result.status).toBe(202);
+	await waitFor('the call event ran the workflow', async () => {
+		const runs = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
+		return runs.length === 1 ? runs : undefined;
+	});
+
+	await env.api.deactivate(workflow.id);
+	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+});
+
+it('Graph down while n8n starts: nothing is deleted, and call events keep running', async () => {
+	const workflow = await env.createTriggerWorkflow('Teams calls e2e (outage at start)', { users: [adele.id, bianca.id], options: {} });
+	await env.api.activate(workflow.id);
+	const before = (await env.waitForSubscriptions(workflow, [adele.id, bianca.id])).map((s) => s.id).sort();
+
+	await env.restart(() => {
+		env.sim.clearRequests();
+		env.sim.injectFault({ pathPattern: /\/subscriptions/, host: 'graph', status: 503, times: 100_000 });
+	});
+	await sleep(15_000);
+	env.sim.clearFaults();
+	expect(env.sim.countRequests({ method: 'DELETE', status: 204 })).toBe(0);
+	expect(env.live(workflow).map((s) => s.id).sort()).toEqual(before);
+	expect(creates()).toBe(0);
+	expect(env.n8n.logs()).toMatch(/while activating, the subscription for .* could not be made or checked; the renewal timer retries it\..*503/);
+
+	const sub = env.live(workflow, bianca.id)[0];
+	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
+	expect(result.status).toBe(202);
+	await waitFor('the call event ran the workflow', async () => {
+		const runs = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
+		return runs.length === 1 ? runs : undefined;
+	});
+
+	await env.api.deactivate(workflow.id);
+	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+});
