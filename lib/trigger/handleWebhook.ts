@@ -78,7 +78,7 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 
 	const parameters = readTriggerParameters(this);
 	if (!parameters.skipValidationTokenCheck) {
-		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, saved.app);
+		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, state?.app ?? saved.app);
 		if (!verdict.valid) {
 			this.logger.warn(`Ignored a notification batch that could not be proven to come from Microsoft Graph: ${verdict.reason}`);
 			return NO_RESPONSE;

@@ -223,6 +223,23 @@ describe('what the trigger saved follows the credential', () => {
 		expect(harness.executions.map((execution) => execution.items[0].json.subscriptionId)).toEqual([moved.id]);
 		expect(logsOfThisTest().some((l) => /could not be proven to come from Microsoft Graph/.test(l.message))).toBe(false);
 	});
+	it('after the edit, the renewal timer moves the subscriptions to the new app without a restart', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] });
+		const { sim, harness } = fixture;
+		sim.registerApp({ tenantId: TENANT, clientId: OTHER_CLIENT_ID, secrets: [{ value: OTHER_SECRET }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
+		await harness.startTrigger();
+		await harness.activate();
+		const old = subscriptionOf(adele);
+
+		harness.setAppCredential({ ...appCredentialFor(sim), clientId: OTHER_CLIENT_ID, clientSecret: OTHER_SECRET });
+		clock.advanceMinutes(721);
+		await harness.tick();
+		const moved = sim.subscriptions().find((s) => s.applicationId === OTHER_CLIENT_ID) as StoredSubscription;
+		expect(moved.clientState).toBe(old.clientState);
+		const [result] = await fixture.deliver([sim.notificationFor(moved, sim.buildCallEvent(moved, { kind: 'started' }))]);
+		expect(result.status).toBe(202);
+		expect(harness.executions.map((execution) => execution.items[0].json.subscriptionId)).toEqual([moved.id]);
+	});
 });
 
 describe('deactivation and test mode leave nothing behind', () => {
