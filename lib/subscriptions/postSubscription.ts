@@ -96,7 +96,7 @@ export async function postSubscription(
 			}
 			const other = existing.find((subscription) => sameResource(subscription.resource, slot.resource));
 			throw new SubscriptionConflictError(
-				`${slot.user}: this app already has subscription ${other?.id ?? '(unknown)'} for ${slot.resource}${other ? `, delivering to ${other.notificationUrl}` : ''}. Graph allows one per user and app: deactivate the other workflow (or n8n instance) that watches this user, or delete that subscription`,
+				`this app already has subscription ${other?.id ?? '(unknown)'} for ${slot.resource}${other ? `, delivering to ${other.notificationUrl}` : ''}. Graph allows one per user and app: deactivate the other workflow (or n8n instance) that watches this user, or delete that subscription`,
 				other?.notificationUrl,
 			);
 		}

@@ -45,7 +45,7 @@ it('Graph answers 503 to subscription creation for 10 s during activation: the t
 	// The log named the real cause, for the workflow and each user, while it lasted.
 	const log = env.n8n.logs();
 	for (const user of [adele, bianca]) {
-		expect(log).toMatch(new RegExp(`\\(${workflow.id}\\), node "Microsoft Teams Call Trigger": while activating, the subscription for ${user.id} could not be made or checked; the renewal timer retries it\\..*503`));
+		expect(log).toMatch(new RegExp(`\\(${workflow.id}\\), node "Teams Call Trigger": while activating, the subscription for ${user.id} could not be made or checked; the renewal timer retries it\\..*503`));
 	}
 
 	const sub = live.find((s) => s.resource.includes(adele.id))!;
