@@ -3,7 +3,8 @@
  * user among the watched ones, and Graph down while n8n starts: the trigger comes up (or stays up) on
  * its own, and n8n's log says why meanwhile.
  */
-import { E2eEnvironment, USERS, waitFor } from './e2eEnvironment';
+import type { StoredSubscription } from '../simulator';
+import { E2eEnvironment, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import { sleep } from './n8nProcess';
 
@@ -25,6 +26,22 @@ afterAll(async () => {
 });
 
 const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+
+/** Graph delivers one call event for this subscription: it runs the workflow exactly once. */
+async function callEventRunsOnce(workflow: TriggerWorkflow, sub: StoredSubscription, kind: 'started' | 'ended'): Promise<void> {
+	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind }))]);
+	expect(result.status).toBe(202);
+	const runs = await waitFor('the call event ran the workflow', async () => {
+		const found = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
+		return found.length === 1 ? found : undefined;
+	});
+	expect(env.itemsOf(runs[0])).toEqual([expect.objectContaining({ event: kind === 'started' ? 'callStarted' : 'callEnded' })]);
+}
+
+async function deactivateAndWait(workflow: TriggerWorkflow): Promise<void> {
+	await env.api.deactivate(workflow.id);
+	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+}
 
 it('Graph answers 503 to subscription creation for 10 s during activation: the trigger subscribes on its own once Graph is back', async () => {
 	const workflow = await env.createTriggerWorkflow('Teams calls e2e (outage at activation)', { users: [adele.id, bianca.id], options: {} });
@@ -48,16 +65,8 @@ it('Graph answers 503 to subscription creation for 10 s during activation: the t
 		expect(log).toMatch(new RegExp(`\\(${workflow.id}\\), node "Teams Call Trigger": while activating, the subscription for ${user.id} could not be made or checked; the renewal timer retries it\\..*503`));
 	}
 
-	const sub = live.find((s) => s.resource.includes(adele.id))!;
-	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
-	expect(result.status).toBe(202);
-	const executions = await env.waitForExecutions(workflow, 1);
-	const webhookRuns = executions.filter((e) => e.mode === 'webhook');
-	expect(webhookRuns).toHaveLength(1);
-	expect(env.itemsOf(webhookRuns[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: adele.id })]);
-
-	await env.api.deactivate(workflow.id);
-	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+	await callEventRunsOnce(workflow, live.find((s) => s.resource.includes(adele.id))!, 'started');
+	await deactivateAndWait(workflow);
 });
 
 it('an unknown user among the watched ones: the others deliver, and a failed execution names the user', async () => {
@@ -74,15 +83,8 @@ it('an unknown user among the watched ones: the others deliver, and a failed exe
 	);
 	expect(failed.data?.resultData?.error?.message).toMatch(new RegExp(`for ${STRANGER} alive failed .*This user has no subscription now`));
 
-	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
-	expect(result.status).toBe(202);
-	await waitFor('the call event ran the workflow', async () => {
-		const runs = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
-		return runs.length === 1 ? runs : undefined;
-	});
-
-	await env.api.deactivate(workflow.id);
-	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+	await callEventRunsOnce(workflow, sub, 'ended');
+	await deactivateAndWait(workflow);
 });
 
 it('Graph down while n8n starts: nothing is deleted, and call events keep running', async () => {
@@ -101,14 +103,6 @@ it('Graph down while n8n starts: nothing is deleted, and call events keep runnin
 	expect(creates()).toBe(0);
 	expect(env.n8n.logs()).toMatch(/while activating, the subscription for .* could not be made or checked; the renewal timer retries it\..*503/);
 
-	const sub = env.live(workflow, bianca.id)[0];
-	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
-	expect(result.status).toBe(202);
-	await waitFor('the call event ran the workflow', async () => {
-		const runs = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
-		return runs.length === 1 ? runs : undefined;
-	});
-
-	await env.api.deactivate(workflow.id);
-	await waitFor('unsubscribed', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
+	await callEventRunsOnce(workflow, env.live(workflow, bianca.id)[0], 'started');
+	await deactivateAndWait(workflow);
 });

@@ -243,32 +243,33 @@ describe('what the trigger saved follows the credential', () => {
 });
 
 describe('deactivation and test mode leave nothing behind', () => {
-	it('a renewal tick that fires after delete() and before the timer is closed creates and renews nothing', async () => {
+	/** Two users, both subscriptions due for renewal. */
+	async function dueForRenewal() {
 		fixture = await startTriggerFixture({ users: [adele.id, bianca.id] });
-		const { sim, harness } = fixture;
-		await harness.startTrigger();
-		await harness.activate();
+		await fixture.harness.startTrigger();
+		await fixture.harness.activate();
 		clock.advanceMinutes(721);
-		sim.clearRequests();
+		fixture.sim.clearRequests();
+		return fixture;
+	}
 
+	function expectNothingLeftOrRenewed() {
+		expect(fixture.sim.subscriptions()).toHaveLength(0);
+		expect(creates()).toBe(0);
+		expect(fixture.sim.countRequests({ method: 'PATCH' })).toBe(0);
+	}
+
+	it('a renewal tick that fires after delete() and before the timer is closed creates and renews nothing', async () => {
+		const { harness } = await dueForRenewal();
 		// n8n's order: delete(), then the trigger's close; a cron tick can fire in between.
 		await harness.deactivate(() => harness.tick());
-		expect(sim.subscriptions()).toHaveLength(0);
-		expect(creates()).toBe(0);
-		expect(sim.countRequests({ method: 'PATCH' })).toBe(0);
+		expectNothingLeftOrRenewed();
 	});
 
 	it('a tick that fires as delete() starts renews nothing, and delete() leaves nothing', async () => {
-		fixture = await startTriggerFixture({ users: [adele.id, bianca.id] });
-		const { sim, harness } = fixture;
-		await harness.startTrigger();
-		await harness.activate();
-		clock.advanceMinutes(721);
-		sim.clearRequests();
+		const { harness } = await dueForRenewal();
 		await Promise.all([harness.tick(), harness.deactivate()]);
-		expect(sim.subscriptions()).toHaveLength(0);
-		expect(creates()).toBe(0);
-		expect(sim.countRequests({ method: 'PATCH' })).toBe(0);
+		expectNothingLeftOrRenewed();
 	});
 
 	it('"listen for test event" asks Graph for its shortest lifetime, not the production one', async () => {
