@@ -12,6 +12,7 @@ import {
 	writeSubscriptionState,
 	type SubscriptionState,
 } from '../subscriptions/subscriptionState';
+import { prepareNotificationVerifier } from './prepareNotificationVerifier';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters } from './triggerParameters';
 import { webhookUrlsOf } from './webhookUrls';
@@ -63,6 +64,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 			}
 			save(this, key, { ...state, app: state.app ?? deps.app, slots });
 		});
+		await prepareNotificationVerifier(this, saved.app ?? deps.app);
 		return true;
 	} catch (error) {
 		throw asNodeError(this, error);
@@ -82,6 +84,7 @@ export async function createSubscriptionsHook(this: IHookFunctions): Promise<boo
 			const state = await createSubscriptions(deps, parameters.subscription, urls, previous);
 			save(this, key, state);
 		});
+		await prepareNotificationVerifier(this, deps.app);
 		return true;
 	} catch (error) {
 		throw asNodeError(this, error);
