@@ -26,6 +26,8 @@ const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 const GUID_ONLY = new RegExp(`^${GUID.source}$`, 'i');
 /** Microsoft rotates its signing keys about daily; older sets are refreshed, and kept if the refresh fails. */
 export const KEYS_REFRESH_AGE_MS = 24 * 3_600_000;
+/** Past this age keys are no longer trusted even when no refresh succeeds: Microsoft withdraws a compromised key at once. */
+export const KEYS_MAX_STALE_MS = 7 * 24 * 3_600_000;
 /** The login host is asked at most once per this interval, whatever the requests: forged ones cannot make us a proxy. */
 export const KEYS_FETCH_COOLDOWN_MS = 30_000;
 const STALE_WARNING_INTERVAL_MS = 10 * 60_000;
@@ -55,13 +57,14 @@ export class TenantSigningKeys {
 
 	/**
 	 * The keys to verify a batch with. In memory: at once, even when older than the refresh age (a refresh
-	 * starts in the background, and a failed one leaves them in use with a warning). Not in memory: one
-	 * fetch if the cooldown allows, waited for at most `waitMs`; otherwise why they are unavailable.
+	 * starts in the background, and a failed one leaves them in use with a warning) up to the stale limit.
+	 * Not in memory: one fetch if the cooldown allows, waited for at most `waitMs`; otherwise why they are
+	 * unavailable.
 	 */
 	async keysFor(tenant: TenantRef, fetchJson: FetchJson, waitMs: number, warn: (message: string) => void): Promise<KeysLookup> {
 		const entry = this.entryOf(tenant);
 		const { current } = entry;
-		if (current) {
+		if (current && this.now() - current.fetchedAt < KEYS_MAX_STALE_MS) {
 			if (this.now() - current.fetchedAt >= KEYS_REFRESH_AGE_MS) this.refreshStale(entry, tenant, fetchJson, warn);
 			return { keys: current };
 		}

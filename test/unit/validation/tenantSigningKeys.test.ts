@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 
 import { CLOUD_ENDPOINTS, resolveCloudEndpoints, v1TokenIssuers } from '../../../lib/clouds';
-import { KEYS_FETCH_COOLDOWN_MS, TenantSigningKeys } from '../../../lib/validation/tenantSigningKeys';
+import { KEYS_FETCH_COOLDOWN_MS, KEYS_MAX_STALE_MS, KEYS_REFRESH_AGE_MS, TenantSigningKeys } from '../../../lib/validation/tenantSigningKeys';
 
 const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
 const LOGIN = 'https://login.example.test';
@@ -76,5 +76,28 @@ describe('v1TokenIssuers', () => {
 		['usGovL4', [`https://login.microsoftonline.us/${TENANT}/`, `https://sts.windows.net/${TENANT}/`]],
 	] as const)('%s', (cloud, issuers) => {
 		expect(v1TokenIssuers(CLOUD_ENDPOINTS[cloud], TENANT)).toEqual(issuers);
+	});
+});
+
+describe('TenantSigningKeys past the refresh age', () => {
+	const documents = {
+		[configurationUrl(TENANT)]: { issuer: `${LOGIN}/${TENANT}/v2.0`, jwks_uri: `${LOGIN}/${TENANT}/discovery/v2.0/keys` },
+		[`${LOGIN}/${TENANT}/discovery/v2.0/keys`]: { keys: [jwk] },
+	};
+
+	it('keeps using keys whose refresh fails, with a warning, but not beyond the stale limit', async () => {
+		let now = 1_000_000;
+		const store = new TenantSigningKeys(() => now);
+		const tenant = { tenantId: TENANT, endpoints };
+		await store.prepare(tenant, loginHost(documents).fetchJson);
+		const down = loginHost({});
+		const warnings: string[] = [];
+		now += KEYS_REFRESH_AGE_MS;
+		expect(await store.keysFor(tenant, down.fetchJson, 1000, (message) => warnings.push(message))).toHaveProperty('keys');
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(warnings).toEqual([expect.stringMatching(/^Verifying Microsoft Graph notifications with signing keys fetched 24 h ago, because refreshing them failed/)]);
+		now = 1_000_000 + KEYS_MAX_STALE_MS;
+		expect(await store.keysFor(tenant, down.fetchJson, 1000, () => undefined)).toHaveProperty('unavailable');
+		expect(down.calls).toHaveLength(2);
 	});
 });
