@@ -91,10 +91,21 @@ export function resolveCloudEndpoints(
 }
 
 /**
- * Issuers a Graph validation token may carry for a tenant: the v1 form (security token service host of
- * the cloud) or the v2 form (login host). A custom cloud issues like the public one.
+ * The v1 issuers (`iss` of a token whose `ver` is 1.0) of a tenant in this cloud: the security token
+ * service host of the v1 OpenID configuration. Graph's validation tokens are v1 tokens today; the v2
+ * issuer comes from the tenant's v2 OpenID configuration instead (see lib/validation/openIdConfiguration).
+ * US Government tokens name the cloud's login host; a custom cloud may use either form.
  */
-export function validationTokenIssuers(endpoints: CloudEndpoints, tenantId: string): string[] {
-	const stsHost = endpoints.cloud === 'china' ? 'https://sts.chinacloudapi.cn' : 'https://sts.windows.net';
-	return [`${stsHost}/${tenantId}/`, `${endpoints.loginOrigin}/${tenantId}/v2.0`];
+export function v1TokenIssuers(endpoints: CloudEndpoints, tenantId: string): string[] {
+	switch (endpoints.cloud) {
+		case 'china':
+			return [`https://sts.chinacloudapi.cn/${tenantId}/`];
+		case 'usGovL4':
+		case 'usGovL5':
+			return [`${endpoints.loginOrigin}/${tenantId}/`, `https://sts.windows.net/${tenantId}/`];
+		case 'custom':
+			return [`https://sts.windows.net/${tenantId}/`, `${endpoints.loginOrigin}/${tenantId}/`];
+		default:
+			return [`https://sts.windows.net/${tenantId}/`];
+	}
 }

@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
-import { MalformedBatchError, parseNotificationBatch } from '../notifications/notificationBatch';
+import { MalformedBatchError, MAX_ITEMS_PER_REQUEST, parseNotificationBatch } from '../notifications/notificationBatch';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
 import {
@@ -43,9 +43,10 @@ async function applyLifecycleEvents(
 }
 
 /**
- * Graph's side of the conversation: the validation handshake, then batches of notifications. Only
- * cheap checks (shape, clientState) come before the answer; the 202 goes out before token
- * verification, decryption or any Graph call, well inside Graph's 3 seconds.
+ * Graph's side of the conversation: the validation handshake, then batches of notifications. Before the
+ * answer come only the cheap checks: shape, clientState, and the validation tokens against signing keys
+ * held in memory (a batch that cannot be verified yet is answered 503, so that Graph delivers it again).
+ * Decryption and any Graph call come after the 202, well inside Graph's 3 seconds.
  */
 export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -74,15 +75,24 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 		response.status(401).json({ error: 'No notification in this request belongs to an active subscription of this trigger' });
 		return NO_RESPONSE;
 	}
-	response.status(202).end();
 
 	const parameters = readTriggerParameters(this);
 	if (!parameters.skipValidationTokenCheck) {
 		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, state?.app ?? saved.app);
+		if (!verdict.valid && verdict.retryable) {
+			this.logger.warn(`Answered 503 to a notification batch so that Microsoft Graph delivers it again: ${verdict.reason}`);
+			response.status(503).json({ error: 'The notifications cannot be verified yet; deliver them again later' });
+			return NO_RESPONSE;
+		}
 		if (!verdict.valid) {
+			response.status(202).end();
 			this.logger.warn(`Ignored a notification batch that could not be proven to come from Microsoft Graph: ${verdict.reason}`);
 			return NO_RESPONSE;
 		}
+	}
+	response.status(202).end();
+	if (batch.beyondCapCount > 0) {
+		this.logger.warn(`Ignored ${batch.beyondCapCount} notifications past the first ${MAX_ITEMS_PER_REQUEST} of one request`);
 	}
 
 	const receivedAt = new Date().toISOString();

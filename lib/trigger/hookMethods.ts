@@ -25,6 +25,7 @@ import {
 	writeSubscriptionState,
 	type SubscriptionState,
 } from '../subscriptions/subscriptionState';
+import { prepareNotificationVerifier } from './prepareNotificationVerifier';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters } from './triggerParameters';
 import { webhookUrlsOf } from './webhookUrls';
@@ -112,6 +113,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 			return found;
 		});
 		warnAboutUsers(this, failures);
+		await prepareNotificationVerifier(this, deps.app);
 		return true;
 	} catch (error) {
 		this.logger.warn(`Microsoft Teams Call Trigger in ${where(this)}: activation refused: ${(error as Error).message}`);
@@ -136,6 +138,7 @@ export async function createSubscriptionsHook(this: IHookFunctions): Promise<boo
 			return result.failures;
 		});
 		warnAboutUsers(this, failures);
+		await prepareNotificationVerifier(this, deps.app);
 		return true;
 	} catch (error) {
 		const refusal = testMode ? heldByThisWorkflow(this, error) ?? error : error;

@@ -1,23 +1,39 @@
-import type { IWebhookFunctions } from 'n8n-workflow';
+import type { IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
+import { MAX_VALIDATION_TOKENS } from '../notifications/notificationBatch';
 import type { SubscriptionApp } from '../subscriptions/subscriptionState';
-import { retryFetch } from '../validation/retryFetch';
-import { SigningKeyCache } from '../validation/signingKeyCache';
+import { TenantSigningKeys, type FetchJson } from '../validation/tenantSigningKeys';
 import { verifyValidationTokens, type ValidationTokenVerdict } from '../validation/verifyValidationTokens';
 import { APP_CREDENTIAL } from './credentialNames';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const JWKS_TIMEOUT_MS = 5000;
+/** Activation has time; a request has Graph's 3 s, of which the keys may take about one. */
+const FETCH_TIMEOUT_MS = 5000;
+export const KEYS_WAIT_BEFORE_ANSWER_MS = 1000;
 
-/** Shared by every trigger in the process: the identity platform's keys are the same for all. */
-const signingKeys = new SigningKeyCache();
+/** Shared by every trigger in the process, keyed by login host and tenant. */
+const notificationSigningKeys = new TenantSigningKeys();
+
+/** What a process restart does to the keys in memory; for tests. */
+export function forgetNotificationSigningKeys(): void {
+	notificationSigningKeys.forget();
+}
+
+function fetchJsonFor(context: IHookFunctions | IWebhookFunctions): FetchJson {
+	return (url) => context.helpers.httpRequest({ method: 'GET', url, json: true, timeout: FETCH_TIMEOUT_MS });
+}
+
+/** Activation: the tenant's OpenID configuration and signing keys into memory. Throws; see prepareNotificationVerifier. */
+export async function fetchNotificationSigningKeys(context: IHookFunctions, app: SubscriptionApp): Promise<void> {
+	await notificationSigningKeys.prepare(app, fetchJsonFor(context));
+}
 
 /**
- * Proves a batch came from Microsoft Graph for our app: its validationTokens must verify. Lifecycle-only
- * batches may come without tokens (Graph sends them for rich notifications only); if present, they are
- * checked too.
+ * Proves a batch came from Microsoft Graph for our app, before it is answered: its validationTokens must
+ * verify against the keys in memory. Lifecycle-only batches may come without tokens (Graph sends them for
+ * rich notifications only); if present, they are checked too. A verdict that is `retryable` means the keys
+ * could not be had in time: the batch should be answered so that Graph delivers it again.
  */
 export async function verifyBatchOrigin(
 	context: IWebhookFunctions,
@@ -27,17 +43,23 @@ export async function verifyBatchOrigin(
 ): Promise<ValidationTokenVerdict> {
 	const lifecycleOnly = accepted.every(({ item }) => typeof item.lifecycleEvent === 'string');
 	if (lifecycleOnly && tokens.length === 0) return { valid: true };
+	if (tokens.length > MAX_VALIDATION_TOKENS) return { valid: false, reason: `the batch carries more than ${MAX_VALIDATION_TOKENS} validationTokens` };
 	// The app the subscriptions were made for, saved at activation; reading the credential instead
 	// costs n8n an expression sandbox per request.
 	const credential = app ?? readAppCredential(await context.getCredentials(APP_CREDENTIAL));
-	// Tokens carry the tenant's GUID; a credential may name its tenant by domain instead.
-	const tenantIds = GUID.test(credential.tenantId)
-		? [credential.tenantId.toLowerCase()]
-		: [...new Set(accepted.map(({ item }) => item.tenantId).filter((id): id is string => typeof id === 'string'))];
-	return verifyValidationTokens(
-		tokens,
-		{ clientId: credential.clientId, tenantIds, endpoints: credential.endpoints },
-		signingKeys,
-		retryFetch((url) => context.helpers.httpRequest({ method: 'GET', url, json: true, timeout: JWKS_TIMEOUT_MS })),
+	const fetchJson = fetchJsonFor(context);
+	const lookup = await notificationSigningKeys.keysFor(credential, fetchJson, KEYS_WAIT_BEFORE_ANSWER_MS, (message) =>
+		context.logger.warn(message),
+	);
+	if ('unavailable' in lookup) {
+		return {
+			valid: false,
+			retryable: true,
+			reason: `the signing keys of tenant ${credential.tenantId} are not in memory and could not be fetched from ${credential.endpoints.loginOrigin} (check that n8n can reach it): ${lookup.unavailable}`,
+		};
+	}
+	// The tenant's GUID comes from its OpenID configuration, never from the notification.
+	return verifyValidationTokens(tokens, { clientId: credential.clientId, tenant: lookup.keys }, (kid) =>
+		notificationSigningKeys.keyAfterRotation(credential, kid, fetchJson, KEYS_WAIT_BEFORE_ANSWER_MS),
 	);
 }

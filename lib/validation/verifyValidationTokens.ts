@@ -1,7 +1,7 @@
+import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
-import { validationTokenIssuers, type CloudEndpoints } from '../clouds';
-import type { FetchJson, SigningKeyCache } from './signingKeyCache';
+import type { TenantKeys } from './tenantSigningKeys';
 
 /** The application Microsoft Graph uses to sign change notifications (Graph's documentation). */
 export const GRAPH_CHANGE_NOTIFICATION_PUBLISHER = '0bf30f3b-4a52-48df-9a82-234910c4a086';
@@ -9,27 +9,28 @@ const CLOCK_TOLERANCE_SECONDS = 300;
 
 export interface ValidationTokenExpectation {
 	clientId: string;
-	/** Tenants the tokens may come from (GUIDs). */
-	tenantIds: string[];
-	endpoints: CloudEndpoints;
+	/** The tenant's issuers, GUID and keys, from its OpenID configuration. */
+	tenant: TenantKeys;
 }
 
-export type ValidationTokenVerdict = { valid: true } | { valid: false; reason: string };
+/** `retryable`: the tokens could not be checked yet (keys unavailable), so Graph should deliver again. */
+export type ValidationTokenVerdict = { valid: true } | { valid: false; reason: string; retryable?: boolean };
+
+/** A key the set in memory does not hold: refetched (rate-limited) in case Microsoft rotated its keys. */
+export type KeyAfterRotation = (kid: string) => Promise<KeyObject | 'unavailable' | undefined>;
 
 /**
  * Graph signs each rich-notification batch with one JWT per app and tenant. Every token must be signed
- * by the Microsoft identity platform, be current, be addressed to our app, and come from Graph's
- * notification publisher; at least one must be ours.
+ * by the Microsoft identity platform, be current, be addressed to our app, come from our tenant and from
+ * Graph's notification publisher. With the keys in memory this costs one RSA verification per token.
  */
 export async function verifyValidationTokens(
 	tokens: string[],
 	expectation: ValidationTokenExpectation,
-	keys: SigningKeyCache,
-	fetchJson: FetchJson,
+	keyAfterRotation: KeyAfterRotation,
 ): Promise<ValidationTokenVerdict> {
 	if (tokens.length === 0) return { valid: false, reason: 'the batch carries no validationTokens' };
-	const jwksUrl = `${expectation.endpoints.loginOrigin}/common/discovery/v2.0/keys`;
-	const issuers = expectation.tenantIds.flatMap((tenantId) => validationTokenIssuers(expectation.endpoints, tenantId));
+	const { tenant } = expectation;
 	for (const [index, token] of tokens.entries()) {
 		const label = `validation token ${index + 1}`;
 		let decoded: jwt.Jwt | null;
@@ -43,11 +44,10 @@ export async function verifyValidationTokens(
 		if (decoded.header.alg !== 'RS256' || typeof decoded.header.kid !== 'string') {
 			return { valid: false, reason: `${label} is not an RS256 token with a key ID` };
 		}
-		let key;
-		try {
-			key = await keys.keyFor(jwksUrl, decoded.header.kid, fetchJson);
-		} catch (error) {
-			return { valid: false, reason: `the signing keys could not be fetched from ${jwksUrl} (check that n8n can reach it): ${(error as Error).message}` };
+		let key: KeyObject | 'unavailable' | undefined = tenant.keys.get(decoded.header.kid);
+		if (!key) key = await keyAfterRotation(decoded.header.kid);
+		if (key === 'unavailable') {
+			return { valid: false, retryable: true, reason: `${label} is signed with a key that is not in memory, and the signing keys could not be refreshed from ${tenant.jwksUri}` };
 		}
 		if (!key) return { valid: false, reason: `${label} is signed with a key the identity platform does not publish` };
 		let claims: jwt.JwtPayload;
@@ -55,11 +55,14 @@ export async function verifyValidationTokens(
 			claims = jwt.verify(token, key, {
 				algorithms: ['RS256'],
 				audience: expectation.clientId,
-				issuer: issuers as [string, ...string[]],
+				issuer: tenant.issuers as [string, ...string[]],
 				clockTolerance: CLOCK_TOLERANCE_SECONDS,
 			}) as jwt.JwtPayload;
 		} catch (error) {
 			return { valid: false, reason: `${label} failed verification: ${(error as Error).message}` };
+		}
+		if (claims.tid !== undefined && String(claims.tid).toLowerCase() !== tenant.tenantId) {
+			return { valid: false, reason: `${label} names another tenant` };
 		}
 		const publisher = claims.azp ?? claims.appid;
 		if (publisher !== GRAPH_CHANGE_NOTIFICATION_PUBLISHER) {

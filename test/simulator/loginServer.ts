@@ -11,7 +11,8 @@ import { handleTokenRequest, type TokenEndpointDeps } from './tokenEndpoint';
 
 /**
  * The login host (stand-in for login.microsoftonline.com): token endpoint, OIDC metadata, instance
- * discovery and JWKS. Metadata endpoints exist so tests can prove the package never calls them.
+ * discovery and JWKS. The trigger reads the OpenID configuration and JWKS to verify validation tokens;
+ * MSAL is given its metadata, so tests can prove it never calls discovery.
  */
 export interface LoginServerDeps extends TokenEndpointDeps {
 	directory: Directory;
@@ -21,9 +22,17 @@ export interface LoginServerDeps extends TokenEndpointDeps {
 	jwks: () => { keys: Jwk[] };
 }
 
-/** The metadata MSAL needs for a custom authority (its `authorityMetadata` option), for one tenant. */
-export function openIdConfiguration(loginBaseUrl: string, tenant: string) {
-	const authority = `${loginBaseUrl}/${tenant}`;
+const MULTI_TENANT = ['common', 'organizations'];
+
+/**
+ * A tenant's v2 OpenID configuration as Entra serves it: for a tenant (named by GUID or by one of its
+ * domains) every URL and the issuer carry the tenant's GUID; for /common and /organizations the endpoints
+ * keep that segment and the issuer has a `{tenantid}` placeholder. Also the metadata MSAL takes for a
+ * custom authority (its `authorityMetadata` option).
+ */
+export function openIdConfiguration(loginBaseUrl: string, tenant: string, tenantId: string = tenant) {
+	const multiTenant = MULTI_TENANT.includes(tenant.toLowerCase());
+	const authority = `${loginBaseUrl}/${multiTenant ? tenant : tenantId}`;
 	return {
 		token_endpoint: `${authority}/oauth2/v2.0/token`,
 		token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
@@ -33,11 +42,11 @@ export function openIdConfiguration(loginBaseUrl: string, tenant: string) {
 		id_token_signing_alg_values_supported: ['RS256'],
 		response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
 		scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-		issuer: `${authority}/v2.0`,
+		issuer: `${loginBaseUrl}/${multiTenant ? '{tenantid}' : tenantId}/v2.0`,
 		authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
 		device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
 		end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
-		tenant_region_scope: 'EU',
+		tenant_region_scope: multiTenant ? null : 'EU',
 		cloud_instance_name: 'simulator.localhost',
 	};
 }
@@ -88,10 +97,7 @@ async function route(
 		return;
 	}
 	if (ctx.method === 'GET' && tenant && tail === 'v2.0/.well-known/openid-configuration') {
-		if (!['common', 'organizations'].includes(tenant) && !deps.directory.hasTenant(tenant)) {
-			throw new EntraHttpError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
-		}
-		sendJson(res, 200, openIdConfiguration(base, tenant));
+		sendJson(res, 200, openIdConfiguration(base, tenant, knownTenant(tenant, deps)));
 		return;
 	}
 	if (ctx.method === 'GET' && tenant === 'common' && tail === 'discovery/instance') {
@@ -104,10 +110,19 @@ async function route(
 		return;
 	}
 	if (ctx.method === 'GET' && tenant && (tail === 'discovery/v2.0/keys' || tail === 'discovery/keys')) {
+		knownTenant(tenant, deps);
 		sendJson(res, 200, deps.jwks());
 		return;
 	}
 	sendJson(res, 404, entraError('not_found', undefined, `No login endpoint at ${ctx.method} ${ctx.path}.`));
+}
+
+/** The tenant's GUID (or the multi-tenant segment as given); Entra's 400 for a tenant it does not know. */
+function knownTenant(tenant: string, deps: LoginServerDeps): string {
+	if (MULTI_TENANT.includes(tenant.toLowerCase())) return tenant;
+	const tenantId = deps.directory.resolveTenant(tenant);
+	if (!tenantId) throw new EntraHttpError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+	return tenantId;
 }
 
 function correlationOf(headers: Record<string, string | string[] | undefined>): string | undefined {

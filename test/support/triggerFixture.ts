@@ -4,6 +4,7 @@ import { readAppCredential } from '../../lib/auth/appCredential';
 import { acquireGraphToken, forgetGraphClients } from '../../lib/auth/graphTokenProvider';
 import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
+import { forgetNotificationSigningKeys } from '../../lib/trigger/verifyBatchOrigin';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
 import { capturedLogs, TriggerHarness } from './n8nTriggerHarness';
 import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from './simulatorTenant';
@@ -74,6 +75,7 @@ export async function startTriggerFixture(
 			harness.simulateRestart(() => {
 				forgetAllLiveStates();
 				forgetGraphClients();
+				forgetNotificationSigningKeys();
 			}),
 		close: async () => {
 			// Every scenario doubles as a leak check: nothing it logged, reported or emitted holds a secret.

@@ -70,25 +70,6 @@ describe('validation tokens', () => {
 		}
 	});
 
-	it('verifies the batch when the signing keys come only on a later attempt', async () => {
-		const { harness, callStarted } = await activated();
-		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 503, times: 1 });
-		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 0, dropConnection: true, times: 1 });
-		const [result] = await fixture.deliver([callStarted()]);
-		expect(result.status).toBe(202);
-		expect(harness.executions).toHaveLength(1);
-		expect(keyFetches()).toBe(3);
-	});
-
-	it('runs nothing, and says what to check, when the signing keys cannot be fetched at all', async () => {
-		const { harness, callStarted } = await activated();
-		fixture.sim.injectFault({ method: 'GET', pathPattern: KEY_SET_PATH, status: 503, times: 3 });
-		await fixture.deliver([callStarted()]);
-		expect(harness.executions).toHaveLength(0);
-		expect(keyFetches()).toBe(3);
-		expect(ignoredBecause(/signing keys could not be fetched from https:\/\/localhost:\d+\/common\/discovery\/v2\.0\/keys \(check that n8n can reach it\): .*\(3 attempts\)/)).toBe(true);
-	});
-
 	it('can be switched off by an option that says it weakens security', async () => {
 		const { harness, callStarted } = await activated({ options: { skipValidationTokenCheck: true } });
 		await fixture.deliver([callStarted()], { validationTokens: null });

@@ -1,5 +1,10 @@
 import { authenticateNotifications } from '../../../lib/notifications/authenticateNotifications';
-import { MalformedBatchError, parseNotificationBatch } from '../../../lib/notifications/notificationBatch';
+import {
+	MalformedBatchError,
+	MAX_ITEMS_PER_REQUEST,
+	MAX_VALIDATION_TOKENS,
+	parseNotificationBatch,
+} from '../../../lib/notifications/notificationBatch';
 import { callEventKey, RecentCallEvents } from '../../../lib/notifications/recentCallEvents';
 
 describe('parseNotificationBatch', () => {
@@ -8,7 +13,19 @@ describe('parseNotificationBatch', () => {
 			items: [{ a: 1 }, { b: 2 }],
 			validationTokens: ['t'],
 			malformedCount: 4,
+			beyondCapCount: 0,
 		});
+	});
+
+	it(`looks at no more than ${MAX_ITEMS_PER_REQUEST} items and ${MAX_VALIDATION_TOKENS + 1} tokens of one request`, () => {
+		const batch = parseNotificationBatch({
+			value: Array.from({ length: MAX_ITEMS_PER_REQUEST + 500 }, (_, index) => ({ index })),
+			validationTokens: Array.from({ length: 100 }, (_, index) => `t${index}`),
+		});
+		expect(batch.items).toHaveLength(MAX_ITEMS_PER_REQUEST);
+		expect(batch.items[MAX_ITEMS_PER_REQUEST - 1]).toEqual({ index: MAX_ITEMS_PER_REQUEST - 1 });
+		expect(batch.beyondCapCount).toBe(500);
+		expect(batch.validationTokens).toHaveLength(MAX_VALIDATION_TOKENS + 1);
 	});
 
 	it.each([null, 'text', [], { value: 'x' }, { values: [] }])('refuses %j', (body) => {
@@ -46,6 +63,35 @@ describe('authenticateNotifications', () => {
 			['new-a', 'adele'],
 			['new-y', 'bianca'],
 		]);
+	});
+
+	it('accepts an unknown subscription ID for the one user whose clientState it carries, among many users', () => {
+		const slots = Array.from({ length: 50 }, (_, index) => ({
+			userId: `u${index}`,
+			user: `user ${index}`,
+			resource: `users/u${index}/callConversations`,
+			clientState: `state-${index}`,
+			subscriptionId: `sub-${index}`,
+		}));
+		const { accepted, rejected } = authenticateNotifications(
+			[
+				{ subscriptionId: 'new-37', clientState: 'state-37', resource: 'users/u37/callConversations' },
+				{ subscriptionId: 'new-x', clientState: 'state-37', resource: 'users/u12/callConversations' },
+				{ subscriptionId: 'new-y', clientState: 'guess', resource: 'users/u37/callConversations' },
+			],
+			slots,
+		);
+		expect(accepted.map((entry) => entry.slot.user)).toEqual(['user 37']);
+		expect(rejected).toBe(2);
+	});
+
+	it('sees a slot changed in place (a new subscription ID or clientState) on the next call', () => {
+		const slots = [{ ...adele }];
+		expect(authenticateNotifications([{ subscriptionId: 'sub-a', clientState: 'state-a' }], slots).accepted).toHaveLength(1);
+		slots[0].clientState = 'state-a2';
+		slots[0].subscriptionId = 'sub-a2';
+		expect(authenticateNotifications([{ subscriptionId: 'sub-a', clientState: 'state-a' }], slots).accepted).toHaveLength(0);
+		expect(authenticateNotifications([{ subscriptionId: 'sub-a2', clientState: 'state-a2' }], slots).accepted).toHaveLength(1);
 	});
 
 	it('rejects items without string subscriptionId and clientState', () => {
