@@ -215,6 +215,15 @@ describe('simulated Microsoft Graph', () => {
 			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${String(first.body?.id)}`);
 		});
 
+		it('409 for the same resource at another URL: Graph allows one per resource, change type and app', async () => {
+			const first = await create();
+			expect(first.status).toBe(201);
+			const elsewhere = await create({ notificationUrl: `${receiver.url}?elsewhere=1` });
+			expect(elsewhere.status).toBe(409);
+			expect(errorOf(elsewhere.body).message).toContain(String(first.body?.id));
+			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${String(first.body?.id)}`);
+		});
+
 		it('lets only one of two concurrent identical creates succeed', async () => {
 			const results = await Promise.all([create({ clientState: 'a' }), create({ clientState: 'b' })]);
 			expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
@@ -234,7 +243,10 @@ describe('simulated Microsoft Graph', () => {
 		it('lists only this app’s subscriptions, paged with @odata.nextLink', async () => {
 			const ids: string[] = [];
 			for (let i = 0; i < 3; i++) {
-				const res = await create({ notificationUrl: `${receiver.url}?n=${i}` });
+				// Graph allows one per resource and app: three users.
+				const userId = `99999999-8888-7777-6666-00000000000${i}`;
+				sim.addUser({ id: userId, userPrincipalName: `user${i}@contoso.example`, displayName: `User ${i}` });
+				const res = await create({ notificationUrl: `${receiver.url}?n=${i}`, resource: `users/${userId}/callConversations` });
 				expect(res.status).toBe(201);
 				ids.push(String(res.body?.id));
 			}
@@ -286,6 +298,36 @@ describe('simulated Microsoft Graph', () => {
 			}
 		});
 
+		it('PATCH moves a subscription to another encryption certificate (both fields, a usable certificate) and another URL', async () => {
+			const id = String((await create()).body?.id);
+			const rotated = makeSelfSignedCertificate('rotated');
+			const expirationDateTime = new Date(clock + 23 * 3600_000).toISOString();
+			const certificate = rotated.certPem.replace(/-----[^-]+-----|\s+/g, '');
+			const moved = await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, {
+				expirationDateTime,
+				encryptionCertificate: certificate,
+				encryptionCertificateId: 'cert-2027',
+			});
+			expect(moved.status).toBe(200);
+			expect(moved.body?.encryptionCertificateId).toBe('cert-2027');
+			expect(sim.getSubscription(id)?.encryptionCertificate).toBe(certificate);
+			const onlyOne = await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, { expirationDateTime, encryptionCertificateId: 'cert-2028' });
+			expect(onlyOne.status).toBe(400);
+			const notACertificate = await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, {
+				expirationDateTime,
+				encryptionCertificate: 'bm90IGEgY2VydGlmaWNhdGU=',
+				encryptionCertificateId: 'cert-2028',
+			});
+			expect(notACertificate.status).toBe(400);
+			const neither = await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, { encryptionCertificate: certificate, encryptionCertificateId: 'cert-2029' });
+			expect(neither.status).toBe(400);
+			expect(errorOf(neither.body).message).toBe('expirationDateTime or notificationUrl is required to update a subscription.');
+			const newUrl = `${receiver.url}?moved=1`;
+			expect((await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, { notificationUrl: newUrl })).status).toBe(200);
+			expect(sim.getSubscription(id)?.notificationUrl).toBe(newUrl);
+			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${id}`);
+		});
+
 		it('expires by the simulator clock', async () => {
 			const id = String((await create({ expirationDateTime: new Date(clock + 3600_000).toISOString() })).body?.id);
 			expect((await graphCall(sim, token, 'GET', `/v1.0/subscriptions/${id}`)).status).toBe(200);
@@ -296,7 +338,9 @@ describe('simulated Microsoft Graph', () => {
 			});
 			expect(patch.status).toBe(404);
 			// An expired subscription no longer blocks a new one for the same combination.
-			expect((await create({ expirationDateTime: new Date(clock + 3600_000).toISOString() })).status).toBe(201);
+			const again = await create({ expirationDateTime: new Date(clock + 3600_000).toISOString() });
+			expect(again.status).toBe(201);
+			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${String(again.body?.id)}`);
 		});
 
 		it('expireSubscription / removeSubscription make it disappear', async () => {

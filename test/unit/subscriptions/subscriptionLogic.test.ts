@@ -104,13 +104,13 @@ describe('RenewalHealth', () => {
 	it('backs off exponentially and honours Retry-After', () => {
 		const health = new RenewalHealth();
 		health.recordFailure(slot, state, new Error('x'), at('2026-01-01T00:00:00.000Z'));
-		expect(health.canAttempt('u', at('2026-01-01T00:00:29.000Z'))).toBe(false);
-		expect(health.canAttempt('u', at('2026-01-01T00:00:30.000Z'))).toBe(true);
+		expect(health.canAttempt(slot.user, at('2026-01-01T00:00:29.000Z'))).toBe(false);
+		expect(health.canAttempt(slot.user, at('2026-01-01T00:00:30.000Z'))).toBe(true);
 		health.recordFailure(slot, state, new GraphApiError('PATCH', '/x', 429, 'TooManyRequests', 'slow', 300), at('2026-01-01T00:00:30.000Z'));
-		expect(health.canAttempt('u', at('2026-01-01T00:05:29.000Z'))).toBe(false);
-		expect(health.canAttempt('u', at('2026-01-01T00:05:30.000Z'))).toBe(true);
-		health.recordSuccess('u');
-		expect(health.failuresOf('u')).toBe(0);
+		expect(health.canAttempt(slot.user, at('2026-01-01T00:05:29.000Z'))).toBe(false);
+		expect(health.canAttempt(slot.user, at('2026-01-01T00:05:30.000Z'))).toBe(true);
+		health.recordSuccess(slot.user);
+		expect(health.failuresOf(slot.user)).toBe(0);
 	});
 
 	it('reports the third failure, or the first one close to expiry, then stays quiet for an hour', () => {
