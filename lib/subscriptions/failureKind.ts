@@ -13,8 +13,16 @@ import { SubscriptionConflictError } from './postSubscription';
  */
 export type FailureKind = 'setup' | 'user' | 'transient';
 
+/**
+ * Token errors that say the login host is failing, not that it refused us: OAuth's own codes for a
+ * server that cannot answer now (RFC 6749 §4.1.2.1, §5.2) and Entra ID's "transient error".
+ */
+const TRANSIENT_TOKEN_ERRORS = new Set(['temporarily_unavailable', 'server_error', 'AADSTS90033']);
+
 export function failureKind(error: unknown): FailureKind {
-	if (error instanceof TokenRequestError) return error.retryable ? 'transient' : 'setup';
+	if (error instanceof TokenRequestError) {
+		return error.retryable || TRANSIENT_TOKEN_ERRORS.has(error.code) ? 'transient' : 'setup';
+	}
 	if (error instanceof CertificateInputError || error instanceof AppCredentialError) return 'setup';
 	if (error instanceof GraphApiError) {
 		if (error.isRetryable) return 'transient';

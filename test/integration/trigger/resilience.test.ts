@@ -106,6 +106,23 @@ describe('one user that fails does not take the trigger down', () => {
 		expect(creates()).toBe(0);
 	});
 
+	it('a login-host outage at n8n start deletes nothing and keeps the saved state', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id, bianca.id] });
+		const { sim, harness } = fixture;
+		await harness.activate();
+		const before = sim.subscriptions().map((s) => s.id).sort();
+		const saved = harness.savedStaticData;
+		fixture.restart();
+		sim.injectFault({ pathPattern: /\/token$/, host: 'login', status: 503, times: 1000 });
+
+		await harness.activate('init');
+		expect(harness.savedStaticData).toBe(saved);
+		expect(sim.subscriptions().map((s) => s.id).sort()).toEqual(before);
+		expect(logsOfThisTest().some((l) => l.level === 'warn' && /while activating, the subscription for .* could not be made or checked/.test(l.message))).toBe(true);
+		sim.clearFaults();
+		await callStartedRuns(adele);
+	});
+
 	it('refuses activation only when nothing can work: every user refused for good', async () => {
 		fixture = await startTriggerFixture({ users: [adele.id, bianca.id] }, { permissions: ['User.Read.All'] });
 		await expect(fixture.harness.activate()).rejects.toThrow(
