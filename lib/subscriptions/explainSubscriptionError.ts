@@ -10,7 +10,8 @@ export const CALL_EVENTS_PERMISSION = 'CallEvents.Read.All';
 export function explainSubscriptionError(error: unknown, user: string, notificationUrl: string): string {
 	if (error instanceof TokenRequestError) return error.message;
 	if (!(error instanceof GraphApiError)) return `${user}: ${(error as Error).message}`;
-	const graphSaid = `Graph said: ${error.code}: ${error.graphMessage}`;
+	const ids = error.requestIds;
+	const graphSaid = `Graph said: ${error.code}: ${error.graphMessage}${ids ? ` (${ids})` : ''}`;
 	if (error.status === 403) {
 		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this. ${graphSaid}`;
 	}
