@@ -2,7 +2,7 @@ import type { Configuration } from '@azure/msal-node';
 
 import type { CertificateMaterial } from '../certificates/certificateMaterial';
 import type { AppCredential } from './appCredential';
-import { FetchNetworkClient } from './fetchNetworkClient';
+import { HttpsNetworkClient } from './httpsNetworkClient';
 
 export const TOKEN_REQUEST_TIMEOUT_MS = 20_000;
 
@@ -61,7 +61,7 @@ export function buildMsalConfiguration(
 	return {
 		auth,
 		system: {
-			networkClient: new FetchNetworkClient(TOKEN_REQUEST_TIMEOUT_MS),
+			networkClient: new HttpsNetworkClient(TOKEN_REQUEST_TIMEOUT_MS),
 			// MSAL's own log lines could carry request details; our errors carry what the user needs.
 			loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
 		},

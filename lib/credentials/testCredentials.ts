@@ -2,24 +2,49 @@ import type { ICredentialDataDecryptedObject, INodeCredentialTestResult } from '
 
 import { readAppCredential } from '../auth/appCredential';
 import { requestFreshGraphToken } from '../auth/graphTokenProvider';
+import { rolesOfAccessToken } from '../auth/tokenRoles';
 import { checkValidityPeriod } from '../certificates/checkCertificateUsable';
 import { readNotificationCertificate } from './notificationCertificate';
+
+/** The permission the trigger cannot work without; earlier previews named it CallConversation.Read.All. */
+const CALL_EVENTS_PERMISSIONS = ['CallEvents.Read.All', 'CallConversation.Read.All'];
+const USER_READ_PERMISSION = 'User.Read.All';
+const GRANT_HOW =
+	'In Entra ID > App registrations > your app > API permissions, add it under Microsoft Graph > Application permissions, then Grant admin consent';
+
+/** What the token's roles mean for the trigger, or why the test fails. */
+function permissionsVerdict(tenantId: string, roles: string[] | undefined): INodeCredentialTestResult {
+	const signedIn = `Signed in to tenant ${tenantId} and received a Microsoft Graph token`;
+	if (roles === undefined) return { status: 'OK', message: `${signedIn} (its permissions could not be read)` };
+	const has = (permission: string) => roles.some((role) => role.toLowerCase() === permission.toLowerCase());
+	const granted = roles.length > 0 ? roles.join(', ') : 'none';
+	const userRead = has(USER_READ_PERMISSION)
+		? ''
+		: ` ${USER_READ_PERMISSION} is not granted: it is needed only if you enter users by name (user principal name) instead of object ID.`;
+	if (!CALL_EVENTS_PERMISSIONS.some(has)) {
+		return {
+			status: 'Error',
+			message: `${signedIn}, but the app lacks the application permission ${CALL_EVENTS_PERMISSIONS[0]}, without which it cannot subscribe to anyone's calls (permissions granted: ${granted}). ${GRANT_HOW}.${userRead}`,
+		};
+	}
+	return { status: 'OK', message: `${signedIn} with the permissions ${granted}.${userRead}` };
+}
 
 function failure(error: unknown): INodeCredentialTestResult {
 	return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Really signs in: a credential that passes here will get tokens when the trigger activates. */
+/**
+ * Really signs in, and reads the token's permissions: a credential that passes here will get tokens,
+ * and may subscribe to calls, when the trigger activates.
+ */
 export async function testAppCredential(
 	data: ICredentialDataDecryptedObject,
 ): Promise<INodeCredentialTestResult> {
 	try {
 		const credential = readAppCredential(data);
-		await requestFreshGraphToken(credential);
-		return {
-			status: 'OK',
-			message: `Signed in to tenant ${credential.tenantId} and received a Microsoft Graph token`,
-		};
+		const accessToken = await requestFreshGraphToken(credential);
+		return permissionsVerdict(credential.tenantId, rolesOfAccessToken(accessToken));
 	} catch (error) {
 		return failure(error);
 	}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
 
 import type { AppCredential } from '../auth/appCredential';
@@ -77,12 +78,14 @@ export class GraphClient {
 		let refreshedToken = false;
 		for (let attempt = 1; ; attempt++) {
 			const token = await acquireGraphToken(this.credential);
+			// A fresh ID per HTTP request: Graph logs it, and support finds a request by it.
+			const clientRequestId = randomUUID();
 			let response: FullResponse;
 			try {
 				response = (await this.httpRequest({
 					method,
 					url,
-					headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+					headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'client-request-id': clientRequestId },
 					body,
 					json: true,
 					returnFullResponse: true,
@@ -91,7 +94,7 @@ export class GraphClient {
 					timeout: this.options.timeoutMs ?? 30_000,
 				})) as FullResponse;
 			} catch (error) {
-				const failure = new GraphApiError(method, path, 0, 'NetworkError', (error as Error).message);
+				const failure = new GraphApiError(method, path, 0, 'NetworkError', (error as Error).message, undefined, undefined, clientRequestId);
 				if (attempt >= maxAttempts) throw failure;
 				await this.options.sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1));
 				continue;
@@ -100,7 +103,16 @@ export class GraphClient {
 
 			const { code, message, requestId } = graphErrorOf(response.body);
 			const retryAfter = retryAfterSeconds(response.headers);
-			const failure = new GraphApiError(method, path, response.statusCode, code, message, retryAfter, requestId);
+			const failure = new GraphApiError(
+				method,
+				path,
+				response.statusCode,
+				code,
+				message,
+				retryAfter,
+				header(response.headers, 'request-id') ?? requestId,
+				header(response.headers, 'client-request-id') ?? clientRequestId,
+			);
 			if (response.statusCode === 401 && !refreshedToken) {
 				// A cached token can be revoked before it expires (consent withdrawn, secret rotated).
 				refreshedToken = true;

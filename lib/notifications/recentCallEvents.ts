@@ -18,16 +18,21 @@ export class RecentCallEvents {
 		private readonly windowMs = DEDUPLICATION_WINDOW_MS,
 	) {}
 
-	/** true the first time a key is seen within the window; records it. */
-	firstSighting(key: string, now = Date.now()): boolean {
+	/**
+	 * true when none of the keys was seen within the window; records them all. An event has several
+	 * keys (its notification, its call and time), and any one already seen makes it a redelivery.
+	 */
+	firstSighting(keys: string | readonly string[], now = Date.now()): boolean {
+		const all = typeof keys === 'string' ? [keys] : keys;
 		for (const [oldest, expiry] of this.expiries) {
 			if (expiry > now) break;
 			this.expiries.delete(oldest);
 		}
-		const expiry = this.expiries.get(key);
-		if (expiry !== undefined && expiry > now) return false;
-		this.expiries.delete(key);
-		this.expiries.set(key, now + this.windowMs);
+		if (all.some((key) => (this.expiries.get(key) ?? 0) > now)) return false;
+		for (const key of all) {
+			this.expiries.delete(key);
+			this.expiries.set(key, now + this.windowMs);
+		}
 		while (this.expiries.size > this.capacity) {
 			this.expiries.delete(this.expiries.keys().next().value as string);
 		}
@@ -39,29 +44,34 @@ export class RecentCallEvents {
 	}
 }
 
+function digest(parts: unknown[]): string {
+	return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
+}
+
 /**
- * What makes two deliveries the same call event: subscription, resource, event type and the call's
- * identifiers. Without any call identifier only Graph's notification ID can tell; without that
- * either, the event cannot be told apart and is not deduplicated.
+ * What makes two deliveries the same call event. A redelivery repeats Graph's notification `id`; the
+ * same event re-sent under a new notification still has the call's identifiers and its event time.
+ * A user who leaves and rejoins a call gets a new notification, and the event time differs, so the
+ * call identifiers alone never decide: that would swallow the rejoin. With neither an `id` nor an
+ * event time there is no key, and the event is not deduplicated (a second run beats a lost event).
  */
-export function callEventKey(
+export function callEventKeys(
 	notification: Record<string, unknown>,
 	resource: Record<string, unknown>,
 	event: string,
-): string | undefined {
-	const callIdentifiers = [resource.callId, resource.csUrl, resource.joinCallUrl].filter(
-		(value): value is string => typeof value === 'string' && value.length > 0,
-	);
-	const identifiers =
-		callIdentifiers.length > 0
-			? callIdentifiers
-			: typeof notification.id === 'string' && notification.id
-				? [`notification:${notification.id}`]
-				: [];
-	if (identifiers.length === 0) return undefined;
-	return createHash('sha256')
-		.update(JSON.stringify([notification.subscriptionId, notification.resource, event, identifiers]))
-		.digest('base64url');
+): string[] {
+	const keys: string[] = [];
+	if (typeof notification.id === 'string' && notification.id) {
+		keys.push(digest(['notification', notification.subscriptionId, notification.id]));
+	}
+	const eventTime = resource.eventDateTime;
+	if (typeof eventTime === 'string' && eventTime) {
+		const callIdentifiers = [resource.callId, resource.csUrl, resource.joinCallUrl].filter(
+			(value): value is string => typeof value === 'string' && value.length > 0,
+		);
+		keys.push(digest(['event', notification.subscriptionId, notification.resource, event, callIdentifiers, eventTime]));
+	}
+	return keys;
 }
 
 const perTrigger = new BoundedCache<string, RecentCallEvents>(256);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 export const DEFAULT_RESOURCE_TEMPLATE = 'users/{id}/callConversations';
 export const MAX_LIFETIME_MINUTES = 1440;
+const USER_ID_PLACEHOLDER = /\{id\}/gi;
 
 /** What the workflow author chose, as the subscription code needs it. */
 export interface SubscriptionSettings {
@@ -20,7 +21,9 @@ export function validateSettings(settings: SubscriptionSettings): SubscriptionSe
 	if (users.length === 0) {
 		throw new SubscriptionSettingsError('Add at least one user to watch (object ID or user principal name)');
 	}
-	const resourceTemplate = settings.resourceTemplate.trim().replace(/^\/+/, '') || DEFAULT_RESOURCE_TEMPLATE;
+	// The placeholder in any case ({id}, {ID}, {Id}) stands for the user's object ID.
+	const resourceTemplate =
+		settings.resourceTemplate.trim().replace(/^\/+/, '').replace(USER_ID_PLACEHOLDER, '{id}') || DEFAULT_RESOURCE_TEMPLATE;
 	if (!resourceTemplate.includes('{id}')) {
 		throw new SubscriptionSettingsError(
 			`The resource path "${resourceTemplate}" must contain {id} where the user's object ID goes, like ${DEFAULT_RESOURCE_TEMPLATE}`,

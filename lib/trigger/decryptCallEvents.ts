@@ -5,7 +5,7 @@ import { DECRYPT_THREADS_VARIABLE, sharedKeyUnwrapPool } from '../crypto/sharedK
 import { TimeSlicer } from '../eventLoop/timeSlicer';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { callEventItem } from '../notifications/callEventItem';
-import { callEventKey, recentCallEventsFor } from '../notifications/recentCallEvents';
+import { callEventKeys, recentCallEventsFor } from '../notifications/recentCallEvents';
 import { notificationCertificateFor } from './notificationCertificateFor';
 import type { TriggerParameters } from './triggerParameters';
 
@@ -66,8 +66,8 @@ export async function decryptCallEvents(
 			continue;
 		}
 		const output = callEventItem(item, resource as IDataObject, slot, receivedAt, parameters.includeRawNotification);
-		const key = callEventKey(item, resource as IDataObject, String(output.event));
-		if (key && !recent.firstSighting(key)) {
+		const keys = callEventKeys(item, resource as IDataObject, String(output.event));
+		if (keys.length > 0 && !recent.firstSighting(keys)) {
 			context.logger.debug(`Skipped a redelivered ${String(output.event)} for ${slot.user}`);
 			continue;
 		}

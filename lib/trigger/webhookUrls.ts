@@ -13,7 +13,7 @@ export function webhookUrlsOf(context: IHookFunctions): WebhookUrls {
 				`Microsoft Graph only delivers to HTTPS URLs, and this trigger's URL is ${url || '(none)'}`,
 				{
 					description:
-						'Set N8N_WEBHOOK_URL to the public https:// address under which n8n is reachable (for example through a reverse proxy or tunnel) and restart n8n.',
+						'Set N8N_WEBHOOK_URL (or WEBHOOK_URL, its older name that many hosting guides still use) to the public https:// address under which n8n is reachable (for example through a reverse proxy or tunnel) and restart n8n.',
 				},
 			);
 		}

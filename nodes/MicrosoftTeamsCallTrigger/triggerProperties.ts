@@ -5,7 +5,7 @@ import { DEFAULT_RESOURCE_TEMPLATE, MAX_LIFETIME_MINUTES } from '../../lib/subsc
 export const triggerProperties: INodeProperties[] = [
 	{
 		displayName:
-			'Needs the application permission CallEvents.Read.All (and User.Read.All to look up user principal names), and an n8n reachable over public HTTPS (N8N_WEBHOOK_URL)',
+			'Needs the application permission CallEvents.Read.All (and User.Read.All to look up user principal names), and an n8n reachable over public HTTPS (N8N_WEBHOOK_URL or WEBHOOK_URL)',
 		name: 'setupNotice',
 		type: 'notice',
 		default: '',
@@ -78,7 +78,7 @@ export const triggerProperties: INodeProperties[] = [
 				name: 'resourceTemplate',
 				type: 'string',
 				default: DEFAULT_RESOURCE_TEMPLATE,
-				description: 'Graph resource per user; {ID} is replaced by the user\'s object ID. For the renamed preview use users/{ID}/communications/callEvents.',
+				description: 'Graph resource per user; {ID} (in any case) is replaced by the user\'s object ID. For the renamed preview use users/{ID}/communications/callEvents.',
 			},
 			{
 				displayName: 'Skip Validation Token Check (Weakens Security)',

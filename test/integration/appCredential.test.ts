@@ -18,13 +18,13 @@ const unregistered = generateSelfSignedCertificate({ subject: 'CN=not uploaded' 
 beforeAll(async () => {
 	sim = await startGraphSimulator();
 	sim.registerTenant(TENANT);
-	sim.registerApp({ tenantId: TENANT, clientId: SECRET_APP, secrets: [{ value: CLIENT_SECRET_VALUE }] });
+	sim.registerApp({ tenantId: TENANT, clientId: SECRET_APP, secrets: [{ value: CLIENT_SECRET_VALUE }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
 	sim.registerApp({
 		tenantId: TENANT,
 		clientId: EXPIRED_APP,
 		secrets: [{ value: CLIENT_SECRET_VALUE, expiresAt: new Date(Date.now() - 86_400_000).toISOString() }],
 	});
-	sim.registerApp({ tenantId: TENANT, clientId: CERT_APP, certificates: [certificate.certificatePem] });
+	sim.registerApp({ tenantId: TENANT, clientId: CERT_APP, certificates: [certificate.certificatePem], permissions: ['CallEvents.Read.All'] });
 });
 afterAll(() => sim.close());
 beforeEach(() => {
@@ -63,7 +63,7 @@ describe('the app credential against a local Entra ID', () => {
 	it('signs in with a client secret, at the custom host only, without discovery calls', async () => {
 		const before = sim.tokenRequestCount(SECRET_APP);
 		const result = await testAppCredential(custom());
-		expect(result).toEqual({ status: 'OK', message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token` });
+		expect(result).toEqual({ status: 'OK', message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All.` });
 		expect(sim.tokenRequestCount(SECRET_APP) - before).toBe(1);
 		expect(discoveryCalls()).toBe(0);
 	});

@@ -16,6 +16,7 @@ export interface AccessTokenClaims {
 	tid: string;
 	appid: string;
 	oid: string;
+	/** Absent from an issued token when the app has no permission; verify() reads that as []. */
 	roles: string[];
 	iat: number;
 	nbf: number;
@@ -58,6 +59,8 @@ export class AccessTokenAuthority {
 			uti: newGuid().replace(/-/g, ''),
 			ver: '1.0',
 		};
+		// Entra ID leaves the roles claim out when the app has no application permission with consent.
+		if (app.permissions.length === 0) delete (claims as Partial<AccessTokenClaims>).roles;
 		const ids = this.issued.get(app.clientId) ?? new Set<string>();
 		ids.add(claims.uti as string);
 		this.issued.set(app.clientId, ids);
@@ -71,7 +74,7 @@ export class AccessTokenAuthority {
 		if (jwt.header.kid !== this.key.kid || !verifyJwtSignature(jwt, this.key.publicKey)) {
 			return 'Signature validation failed.';
 		}
-		const claims = jwt.payload as AccessTokenClaims;
+		const claims = { ...jwt.payload, roles: jwt.payload.roles ?? [] } as AccessTokenClaims;
 		if (claims.aud !== this.graphBaseUrl) return 'Invalid audience.';
 		const nowSec = Math.floor(this.wallClock() / 1000);
 		if (typeof claims.exp !== 'number' || claims.exp <= nowSec) return 'Lifetime validation failed, the token is expired.';

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** shared/fixtures/graph-sdk-rich-notification.json: a real Graph payload and the PFX that opens it. */
+/**
+ * test/fixtures/graph-sdk-rich-notification.json: a real Graph payload and the PFX that opens it. Both are
+ * Microsoft's published test vector (MIT), not a secret: the PFX exists only to open this sample.
+ */
 export interface GraphSdkFixture {
 	pfxBase64: string;
 	pfxPassword: string;
@@ -16,5 +19,5 @@ export interface GraphSdkFixture {
 }
 
 export const graphSdkFixture = JSON.parse(
-	readFileSync(path.join(__dirname, '../../../shared/fixtures/graph-sdk-rich-notification.json'), 'utf8'),
+	readFileSync(path.join(__dirname, '../fixtures/graph-sdk-rich-notification.json'), 'utf8'),
 ) as GraphSdkFixture;

@@ -20,6 +20,7 @@ import {
 
 import { MicrosoftTeamsCallTrigger } from '../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
 import { listenOnFreshPort } from '../simulator/freshPort';
+import { readWebhookBody } from './n8nWebhookBody';
 import { cachedServerCertificate } from '../simulator/testCa';
 
 export interface LogLine {
@@ -363,6 +364,11 @@ export class TriggerHarness {
 			response.status(404).json({ message: 'The requested webhook is not registered' });
 			return;
 		}
+		const body = await readWebhookBody(request, this.node.typeVersion);
+		if (!body.ok) {
+			response.status(body.status).json(body.body);
+			return;
+		}
 		// Production requests load the workflow from the database; test requests use the test workflow.
 		const workflow = isTest ? (this.testWorkflow ?? this.makeWorkflow({})) : this.workflowFromDatabase();
 		const webhook = this.webhooks(workflow, isTest).find((w) => w.webhookDescription.name === description.name)!;
@@ -394,8 +400,8 @@ export class TriggerHarness {
 	}
 
 	private async listen(): Promise<void> {
+		// No body parser: n8n reads a webhook's body itself, as readWebhookBody models.
 		const app = express();
-		app.use(express.json({ limit: '16mb' }));
 		app.post('/webhook/:webhookId/:path', (req, res) => this.track(this.handle(req, res, false)));
 		app.post('/webhook-test/:webhookId/:path', (req, res) => this.track(this.handle(req, res, true)));
 		const certificate = cachedServerCertificate(['localhost', '127.0.0.1']);

@@ -5,7 +5,11 @@ import type { StoredSubscription } from '../../simulator';
 
 const [adele] = USERS;
 let fixture: TriggerFixture;
+let logsBefore = 0;
 
+beforeEach(() => {
+	logsBefore = capturedLogs.length;
+});
 afterEach(async () => fixture?.close());
 
 async function activated(parameters: Record<string, unknown> = {}) {
@@ -20,7 +24,7 @@ async function activated(parameters: Record<string, unknown> = {}) {
 const KEY_SET_PATH = /discovery\/v2\.0\/keys$/;
 const keyFetches = () => fixture.sim.countRequests({ method: 'GET', path: KEY_SET_PATH });
 const ignoredBecause = (reason: RegExp) =>
-	capturedLogs.some((line) => line.level === 'warn' && /could not be proven to come from Microsoft Graph/.test(line.message) && reason.test(line.message));
+	capturedLogs.slice(logsBefore).some((line) => line.level === 'warn' && /could not be proven to come from Microsoft Graph/.test(line.message) && reason.test(line.message));
 
 describe('validation tokens', () => {
 	it('accepts a batch whose token verifies, fetching the signing keys once for many batches', async () => {
@@ -79,16 +83,40 @@ describe('validation tokens', () => {
 });
 
 describe('duplicates', () => {
-	it('runs the workflow once for a call event Graph delivers again, inside the window', async () => {
+	it('runs the workflow once for a notification Graph delivers again, inside the window', async () => {
 		const { harness, callStarted } = await activated();
 		const event = callStarted();
 		await fixture.deliver([event]);
 		await fixture.deliver([event]);
-		// The same call event in a new notification (new notification ID) is still the same event.
-		await fixture.deliver([{ ...event, id: 'another-notification-id' }]);
 		expect(harness.executions).toHaveLength(1);
 		// Another call of the same user is not a duplicate.
 		await fixture.deliver([callStarted()]);
+		expect(harness.executions).toHaveLength(2);
+	});
+
+	it('runs it twice for a user who leaves and rejoins the same call', async () => {
+		const { sim, harness, sub } = await activated();
+		const callId = 'f00dbabe-0000-4000-8000-000000000002';
+		const joined = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', callId }));
+		const left = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'ended', callId }));
+		const rejoined = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', callId }));
+		for (const notification of [joined, left, rejoined, rejoined]) await fixture.deliver([notification]);
+		expect(harness.executions.map((execution) => execution.items.map((item) => [item.json.event, item.json.callId]))).toEqual([
+			[['callStarted', callId]],
+			[['callEnded', callId]],
+			[['callStarted', callId]],
+		]);
+	});
+
+	it('tells a rejoin from the same event re-sent under a new notification ID by the event time', async () => {
+		const { sim, harness, sub } = await activated();
+		const callId = 'f00dbabe-0000-4000-8000-000000000003';
+		const startedAt = (eventDateTime: string) => sim.buildCallEvent(sub, { kind: 'started', callId, extra: { eventDateTime } });
+		const first = startedAt('2026-12-01T10:00:00.0000000Z');
+		await fixture.deliver([sim.notificationFor(sub, first)]);
+		await fixture.deliver([sim.notificationFor(sub, first)]);
+		expect(harness.executions).toHaveLength(1);
+		await fixture.deliver([sim.notificationFor(sub, startedAt('2026-12-01T10:04:00.0000000Z'))]);
 		expect(harness.executions).toHaveLength(2);
 	});
 

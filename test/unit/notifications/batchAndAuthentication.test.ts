@@ -5,7 +5,7 @@ import {
 	MAX_VALIDATION_TOKENS,
 	parseNotificationBatch,
 } from '../../../lib/notifications/notificationBatch';
-import { callEventKey, RecentCallEvents } from '../../../lib/notifications/recentCallEvents';
+import { callEventKeys, RecentCallEvents } from '../../../lib/notifications/recentCallEvents';
 
 describe('parseNotificationBatch', () => {
 	it('keeps object items and string tokens, and counts the rest', () => {
@@ -127,19 +127,34 @@ describe('RecentCallEvents', () => {
 	});
 });
 
-describe('callEventKey', () => {
+describe('callEventKeys', () => {
 	const notification = { subscriptionId: 's', resource: 'users/u/callConversations', id: 'n1' };
+	const at = (eventDateTime: string, callId = 'c1') => ({ callId, eventDateTime });
 
-	it('identifies a call by its identifiers, not by the notification', () => {
-		const key = callEventKey(notification, { callId: 'c1' }, 'callStarted');
-		expect(callEventKey({ ...notification, id: 'n2' }, { callId: 'c1' }, 'callStarted')).toBe(key);
-		expect(callEventKey(notification, { callId: 'c1' }, 'callEnded')).not.toBe(key);
-		expect(callEventKey(notification, { callId: 'c2' }, 'callStarted')).not.toBe(key);
-		expect(callEventKey({ ...notification, subscriptionId: 't' }, { callId: 'c1' }, 'callStarted')).not.toBe(key);
+	it('keys a redelivery by its notification ID', () => {
+		const recent = new RecentCallEvents();
+		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(false);
 	});
 
-	it('falls back to the notification ID, and gives up without one', () => {
-		expect(callEventKey(notification, {}, 'callStarted')).toBeDefined();
-		expect(callEventKey({ ...notification, id: undefined }, {}, 'callStarted')).toBeUndefined();
+	it('keeps a rejoin of the same call (a new notification) as a second event', () => {
+		const recent = new RecentCallEvents();
+		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n2' }, { callId: 'c1' }, 'callStarted'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n4' }, at('2026-12-01T10:05:00Z'), 'callStarted'))).toBe(true);
+	});
+
+	it('recognises the same event re-sent under a new notification ID by its call and event time', () => {
+		const recent = new RecentCallEvents();
+		expect(recent.firstSighting(callEventKeys(notification, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n2' }, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(false);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callEnded'))).toBe(true);
+		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n4' }, at('2026-12-01T10:00:00Z', 'c2'), 'callStarted'))).toBe(true);
+	});
+
+	it('gives no key without a notification ID or an event time', () => {
+		expect(callEventKeys({ ...notification, id: undefined }, { callId: 'c1' }, 'callStarted')).toEqual([]);
+		expect(callEventKeys({ ...notification, id: '' }, { callId: 'c1', eventDateTime: 7 }, 'callStarted')).toEqual([]);
 	});
 });
