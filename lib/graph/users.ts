@@ -26,12 +26,12 @@ export async function resolveUserId(graph: GraphClient, idOrUpn: string): Promis
 	} catch (error) {
 		if (error instanceof GraphApiError && error.status === 404) {
 			throw new UserLookupError(
-				`User ${value} was not found in the tenant. Check the spelling of the user principal name, or enter the user's object ID`,
+				`User ${value} was not found in the tenant. Check the spelling of the user principal name, or enter the user's object ID${error.requestIds ? ` (${error.requestIds})` : ''}`,
 			);
 		}
 		if (error instanceof GraphApiError && error.status === 403) {
 			throw new UserLookupError(
-				`The app may not read users, so ${value} cannot be looked up. Grant the application permission User.Read.All with admin consent, or enter the user's object ID instead of the UPN`,
+				`The app may not read users, so ${value} cannot be looked up. Grant the application permission User.Read.All with admin consent, or enter the user's object ID instead of the UPN${error.requestIds ? ` (${error.requestIds})` : ''}`,
 			);
 		}
 		throw error;

@@ -7,8 +7,15 @@ import type { StoredSubscription } from '../../simulator';
 
 const [adele, bianca] = USERS;
 let fixture: TriggerFixture;
+let logsBefore = 0;
 
+beforeEach(() => {
+	logsBefore = capturedLogs.length;
+});
 afterEach(async () => fixture?.close());
+
+/** Only what this test logged. */
+const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 
 async function activated(parameters: Record<string, unknown> = {}) {
 	fixture = await startTriggerFixture({ users: [adele.id, bianca.id], ...parameters });
@@ -150,7 +157,7 @@ describe('large batches', () => {
 		const [result] = await fixture.deliver(events.map(({ sub, event }) => sim.notificationFor(sub, event)));
 		expect(result.status).toBe(202);
 		expect(sharedKeyUnwrapPool()?.runningWorkers).toBeGreaterThan(0);
-		expect(capturedLogs.map((log) => log.message)).toContainEqual(
+		expect(logsOfThisTest().map((log) => log.message)).toContainEqual(
 			expect.stringMatching(/^Decrypted 120 call notifications in \d+ ms \(120 on worker threads\)$/),
 		);
 		expect(harness.executions).toHaveLength(1);
@@ -191,7 +198,7 @@ describe('notifications that must not run the workflow', () => {
 		const [result] = await fixture.deliver([item]);
 		expect(result.status).toBe(202);
 		expect(harness.executions).toHaveLength(0);
-		const line = capturedLogs.find((log) => log.message.includes('SIGNATURE_MISMATCH'));
+		const line = logsOfThisTest().find((log) => log.message.includes('SIGNATURE_MISMATCH'));
 		expect(line?.level).toBe('warn');
 		expect(line?.message).not.toContain(sub.clientState);
 	});

@@ -7,9 +7,15 @@ const [adele, bianca] = USERS;
 let fixture: TriggerFixture;
 let clock: ReturnType<typeof useFakeDate>;
 
+let logsBefore = 0;
+
 beforeEach(() => {
 	clock = useFakeDate();
+	logsBefore = capturedLogs.length;
 });
+
+/** Only what this test logged. */
+const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 afterEach(async () => {
 	await fixture?.close();
 	clock.restore();
@@ -101,7 +107,7 @@ describe('the renewal timer', () => {
 		clock.advanceMinutes(721);
 		await fixture.harness.tick();
 		expect(fixture.harness.failures).toHaveLength(0);
-		expect(capturedLogs.some((l) => l.level === 'warn' && /attempt 1/.test(l.message))).toBe(true);
+		expect(logsOfThisTest().some((l) => l.level === 'warn' && /attempt 1/.test(l.message))).toBe(true);
 		for (let attempt = 0; attempt < 3; attempt++) {
 			clock.advanceMinutes(30);
 			await fixture.harness.tick();
@@ -197,7 +203,7 @@ describe('lifecycle notifications', () => {
 		await activeWithTimer({ options: { emitMissedNotifications: true } });
 		const sub = subscriptionOf(adele);
 		await fixture.deliver([fixture.sim.lifecycleNotificationFor(sub, 'missed')]);
-		expect(capturedLogs.some((l) => l.level === 'warn' && l.message.includes('missed call notifications'))).toBe(true);
+		expect(logsOfThisTest().some((l) => l.level === 'warn' && l.message.includes('missed call notifications'))).toBe(true);
 		expect(fixture.harness.executions[0].items[0].json).toMatchObject({ event: 'missed', userId: adele.id });
 	});
 
