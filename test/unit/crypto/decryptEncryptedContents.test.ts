@@ -190,8 +190,14 @@ describe('decryptEncryptedContents', () => {
 		const pool = newPool({ size: 2 });
 		const { symmetricKey, ...content } = encryptLikeGraph(event(1), current.certificatePem, 'current');
 		// Re-sign a ciphertext whose last block decrypts to invalid padding, so only the AES step can refuse it.
-		const { createHmac, randomBytes } = await import('node:crypto');
-		const garbage = randomBytes(64);
+		const { createDecipheriv, createHmac, randomBytes } = await import('node:crypto');
+		// A last plaintext byte of 0 is never valid PKCS#7 padding; random bytes alone are valid 1 time in ~256.
+		const lastPlainByte = (data: Buffer) => {
+			const decipher = createDecipheriv('aes-256-cbc', symmetricKey, symmetricKey.subarray(0, 16)).setAutoPadding(false);
+			return Buffer.concat([decipher.update(data), decipher.final()]).at(-1);
+		};
+		let garbage = randomBytes(64);
+		while (lastPlainByte(garbage) !== 0) garbage = randomBytes(64);
 		const forged = { ...content, data: garbage.toString('base64'), dataSignature: createHmac('sha256', symmetricKey).update(garbage).digest('base64') };
 		const outcomes = await decryptEncryptedContents([forged, ...sealedBatch(20)], ring(), { pool });
 		const first = outcomes[0];
