@@ -210,17 +210,26 @@ export class E2eEnvironment {
 			.filter((s) => s.notificationUrl === workflow.notifyUrl && (userId === undefined || s.resource.includes(userId)));
 	}
 
-	/** Waits until each user has exactly one live production subscription. */
+	/**
+	 * Waits until each user has exactly one live production subscription, and until n8n has finished
+	 * publishing the workflow: n8n saves the activation's static data (the clientStates) only then, and a
+	 * notification that arrives earlier is answered 401 (Graph would deliver it again).
+	 */
 	async waitForSubscriptions(workflow: TriggerWorkflow, userIds: string[], timeoutMs = 30_000): Promise<StoredSubscription[]> {
-		return waitFor(
+		const live = await waitFor(
 			`one live subscription for each of ${userIds.length} user(s)`,
 			() => {
-				const live = this.live(workflow);
-				const ok = userIds.every((id) => live.filter((s) => s.resource.includes(id)).length === 1);
-				return ok && live.length === userIds.length ? live : undefined;
+				const found = this.live(workflow);
+				const ok = userIds.every((id) => found.filter((s) => s.resource.includes(id)).length === 1);
+				return ok && found.length === userIds.length ? found : undefined;
 			},
 			timeoutMs,
 		);
+		await waitFor('n8n to finish publishing the workflow', async () => {
+			const status = await this.api.rest<{ data?: { status?: string }; status?: string }>('GET', `/workflows/${workflow.id}/publication-status`);
+			return (status.body?.data?.status ?? status.body?.status) === 'published' ? true : undefined;
+		}, 15_000, 100);
+		return live;
 	}
 
 	async executions(workflow: TriggerWorkflow): Promise<N8nExecution[]> {
