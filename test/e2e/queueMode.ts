@@ -21,7 +21,7 @@ import { N8nApi, outputOf, type N8nExecution } from './n8nApi';
 import { ensureN8n, freePort, N8nProcess, requireBuiltPackage, type N8nProcessOptions } from './n8nProcess';
 import { PostgresServer, RedisServer } from './services';
 
-export type QueueRole = 'main' | 'webhook' | 'worker';
+export const ONCE_PER_CALL_EVENT = 'Once per call event';
 
 export interface QueueModeOptions {
 	simulator?: GraphSimulatorOptions;
@@ -256,6 +256,10 @@ export class QueueModeEnvironment {
 		for (const user of USERS) this.sim.addUser(user);
 	}
 
+	/**
+	 * trigger → NoOp, and trigger → "Once per call event": n8n's Remove Duplicates node keeping items whose
+	 * call ID and event it has not seen in earlier executions (n8n keeps that history in its database).
+	 */
 	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>): Promise<TriggerWorkflow> {
 		const webhookId = randomUUID();
 		const { id } = await this.api.createWorkflow({
@@ -275,8 +279,30 @@ export class QueueModeEnvironment {
 					},
 				},
 				{ id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} },
+				{
+					id: randomUUID(),
+					name: ONCE_PER_CALL_EVENT,
+					type: 'n8n-nodes-base.removeDuplicates',
+					typeVersion: 2,
+					position: [260, 200],
+					parameters: {
+						operation: 'removeItemsSeenInPreviousExecutions',
+						logic: 'removeItemsWithAlreadySeenKeyValues',
+						dedupeValue: '={{ $json.callId }}:{{ $json.event }}',
+						options: {},
+					},
+				},
 			],
-			connections: { [TRIGGER_NODE]: { main: [[{ node: 'NoOp', type: 'main', index: 0 }]] } },
+			connections: {
+				[TRIGGER_NODE]: {
+					main: [
+						[
+							{ node: 'NoOp', type: 'main', index: 0 },
+							{ node: ONCE_PER_CALL_EVENT, type: 'main', index: 0 },
+						],
+					],
+				},
+			},
 			settings: { executionOrder: 'v1' },
 		});
 		const base = this.publicAddress.url;
@@ -324,8 +350,8 @@ export class QueueModeEnvironment {
 		);
 	}
 
-	itemsOf(execution: N8nExecution): Array<Record<string, unknown>> {
-		return outputOf(execution, TRIGGER_NODE);
+	itemsOf(execution: N8nExecution, nodeName = TRIGGER_NODE): Array<Record<string, unknown>> {
+		return outputOf(execution, nodeName);
 	}
 
 	/** Execution IDs a process's log says it enqueued (webhook, main) or ran (worker). */

@@ -191,21 +191,6 @@ export class PostgresServer {
 		return instance;
 	}
 
-	/** One SQL statement through psql; rows as tab-separated lines. */
-	query(sql: string): string[] {
-		const [cmd, args] = asPostgres(path.join(postgresBinDir(), 'psql'), [
-			'-h', this.connection.host,
-			'-p', String(this.connection.port),
-			'-U', this.connection.user,
-			'-d', this.connection.database,
-			'-AtF', '\t',
-			'-c', sql,
-		]);
-		const result = spawnSync(cmd, args, { encoding: 'utf8', cwd: '/' });
-		if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
-		return result.stdout.split('\n').filter((line) => line.length > 0);
-	}
-
 	/** n8n's DB_* settings for this server. */
 	n8nEnv(): Record<string, string> {
 		return {
