@@ -10,10 +10,10 @@
  * from them.
  */
 import type { StoredSubscription } from '../simulator';
-import { TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import { TENANT, TRIGGER_NODE, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import { sleep } from './n8nProcess';
-import { QueueModeEnvironment } from './queueMode';
+import { ONCE_PER_CALL_EVENT, QueueModeEnvironment } from './queueMode';
 
 const LIFETIME_MS = 60_000;
 const RENEWAL_LIFETIMES = Number(process.env.N8N_E2E_QUEUE_LIFETIMES ?? 5);
@@ -27,8 +27,13 @@ let workflow: TriggerWorkflow;
 
 beforeAll(async () => {
 	const startedAt = Date.now();
-	env = await QueueModeEnvironment.start({ simulator: { maxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 } });
-	process.stderr.write(`queue mode: Postgres, Redis, main, webhook, worker ready in ${Math.round((Date.now() - startedAt) / 1000)} s\n`);
+	env = await QueueModeEnvironment.start({
+		simulator: { maxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 },
+		webhookProcesses: 2,
+		// Manual runs go to the workers, as they always do in n8n 3 (scenario 8); production runs are unaffected.
+		n8nEnv: { OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true' },
+	});
+	process.stderr.write(`queue mode: Postgres, Redis, main, 2 webhook processes, worker ready in ${Math.round((Date.now() - startedAt) / 1000)} s\n`);
 	workflow = await env.createTriggerWorkflow('Teams calls e2e (queue mode)', {
 		users: WATCHED.map((u) => u.id),
 		options: { lifetimeMinutes: 1 },
@@ -78,7 +83,7 @@ async function expectRunByWorker(before: number, sent: Array<{ userId: string; c
 		const from = sent.find((s) => s.callId === item.callId)!;
 		expect(item).toMatchObject({ event: 'callStarted', userId: from.userId, subscriptionId: from.subscriptionId, tenantId: TENANT });
 	}
-	const enqueuedByWebhook = env.executionIdsIn(env.webhook(), 'Enqueued execution');
+	const enqueuedByWebhook = env.webhookProcesses().flatMap((p) => env.executionIdsIn(p, 'Enqueued execution'));
 	const finishedByWorker = await waitFor(
 		'the worker to log the executions',
 		() => {
@@ -95,8 +100,8 @@ async function expectRunByWorker(before: number, sent: Array<{ userId: string; c
 	expect(env.executionIdsIn(env.main, 'Enqueued execution')).toEqual([]);
 }
 
-describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', () => {
-	it('1. activate on the main: exactly one subscription per user, the handshakes answered by the webhook process', async () => {
+describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Redis', () => {
+	it('1. activate on the main: exactly one subscription per user, the handshakes answered by the webhook processes', async () => {
 		const routedBefore = env.publicAddress.log.length;
 		await env.api.activate(workflow.id);
 		const subscriptions = await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id));
@@ -111,7 +116,8 @@ describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', 
 		expect(env.sim.handshakes.filter((h) => h.outcome !== 'ok')).toEqual([]);
 		const routed = env.publicAddress.log.slice(routedBefore).filter((r) => r.path.includes('validationToken='));
 		expect(routed).toHaveLength(2 * WATCHED.length);
-		expect(new Set(routed.map((r) => `${r.upstream} ${r.status}`))).toEqual(new Set(['webhook-0 200']));
+		// Round robin: each webhook process answered some of them.
+		expect(new Set(routed.map((r) => `${r.upstream} ${r.status}`))).toEqual(new Set(['webhook-0 200', 'webhook-1 200']));
 	});
 
 	it('2. call events to the webhook process run on the worker with decrypted items; no Graph write from webhook or worker', async () => {
@@ -138,8 +144,39 @@ describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', 
 		process.stderr.write(`scenario 2: ${sentWhileUp.length + sentWhileDown.length} events, main down ${Math.round((restartingAt - stoppedAt) / 1000)} s with no subscription write\n`);
 	});
 
+	it('7. the same call event delivered to each webhook process in turn: the trigger runs once per process; n8n\'s Remove Duplicates node passes it once', async () => {
+		const sub = onlyLiveOf(adele.id);
+		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+		const item = env.sim.notificationFor(sub, event);
+		const before = (await env.executions(workflow)).length;
+		const routedBefore = env.publicAddress.log.length;
+		// A delivery, then the same notification again (a load balancer's retry, or Graph's after a lost 2xx),
+		// each after the previous one's execution finished.
+		for (let delivery = 0; delivery < 2; delivery++) {
+			const [result] = await env.sim.sendBatch([item]);
+			expect(result.status).toBe(202);
+			await env.waitForExecutions(workflow, before + delivery + 1);
+		}
+		// A third delivery reaches the first process again, which remembers the event.
+		const [third] = await env.sim.sendBatch([item]);
+		expect(third.status).toBe(202);
+		await sleep(3_000);
+		const deliveries = env.publicAddress.log.slice(routedBefore).filter((r) => r.method === 'POST' && r.path.startsWith('/webhook/'));
+		expect(deliveries.map((r) => r.status)).toEqual([202, 202, 202]);
+		expect(deliveries[0].upstream).not.toBe(deliveries[1].upstream);
+		expect(deliveries[2].upstream).toBe(deliveries[0].upstream);
+
+		const executions = (await env.waitForExecutions(workflow, before + 2)).slice(before);
+		// The trigger's memory of delivered events is per process: each process ran the workflow once.
+		expect(executions).toHaveLength(2);
+		for (const execution of executions) expect(env.itemsOf(execution).map((i) => i.callId)).toEqual([event.callId]);
+		// n8n's own deduplication, kept in Postgres and used by the worker, lets the event through once.
+		expect(executions.map((e) => env.itemsOf(e, ONCE_PER_CALL_EVENT).map((i) => i.callId))).toEqual([[event.callId], []]);
+		process.stderr.write(`scenario 7: deliveries to ${deliveries.map((d) => d.upstream).join(', ')} -> ${executions.length} executions, 1 past Remove Duplicates\n`);
+	});
+
 	it('4. a subscription recreated by the main after a 404 on renewal is accepted by the webhook process without a restart', async () => {
-		const webhookPid = env.webhook().pid;
+		const webhookPids = env.webhookProcesses().map((p) => p.pid);
 		const sub = onlyLiveOf(bianca.id);
 		// After scenario 2's restart n8n re-publishes the workflow (checkExists at init), which would also
 		// restore a removed subscription: wait until the restarted main's timer has renewed this one.
@@ -160,7 +197,7 @@ describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', 
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(restored, event)]);
 		expect(result.status).toBe(202);
 		await expectRunByWorker(before, [{ userId: bianca.id, callId: event.callId, subscriptionId: restored.id }]);
-		expect(env.webhook().pid).toBe(webhookPid);
+		expect(env.webhookProcesses().map((p) => p.pid)).toEqual(webhookPids);
 	});
 
 	it(`3. renewal over ${RENEWAL_LIFETIMES} one-minute lifetimes without traffic: no expiry, no duplicate, renewed by the main only`, async () => {
@@ -199,7 +236,7 @@ describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', 
 		}
 		// The timer is registered on the main only (n8n's debug log names each registered cron).
 		expect(env.main.logs()).toContain('Registered cron');
-		expect(env.webhook().logs()).not.toContain('Registered cron');
+		for (const webhook of env.webhookProcesses()) expect(webhook.logs()).not.toContain('Registered cron');
 		expect(env.worker.logs()).not.toContain('Registered cron');
 		process.stderr.write(
 			`scenario 3: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples} samples, ` +
@@ -260,5 +297,40 @@ describe('real queue-mode n8n: main, webhook process, worker, Postgres, Redis', 
 		const logs = env.logs();
 		expect(logs).not.toContain('PRIVATE KEY');
 		expect(logs).not.toContain(env.clientSecret);
+	});
+
+	it('8. "listen for test event" with manual runs offloaded to the workers: the test event reaches the editor', async () => {
+		const before = (await env.executions(workflow)).length;
+		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
+			workflowId: workflow.id,
+			startNodes: [],
+			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
+		});
+		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
+		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
+			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
+			return found.length === WATCHED.length ? found : undefined;
+		});
+		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
+		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
+		expect(result.status).toBe(202);
+		const manual = await waitFor(
+			'the manual execution',
+			async () => {
+				const found = (await env.executions(workflow)).slice(before).filter((e) => e.mode === 'manual');
+				return found.length && found.every((e) => e.status !== 'running' && e.status !== 'new') ? found : undefined;
+			},
+			60_000,
+			500,
+		);
+		process.stderr.write(
+			`scenario 8: manual execution ${manual[0].status}, ${env.itemsOf(manual[0]).length} item(s); ` +
+				`run by the worker: ${env.executionIdsIn(env.worker, 'Worker finished execution').includes(manual[0].id)}\n`,
+		);
+		expect(manual).toHaveLength(1);
+		// Run by the worker, not by the main that received the test event.
+		expect(env.executionIdsIn(env.worker, 'Worker finished execution')).toContain(manual[0].id);
+		expect(env.itemsOf(manual[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: bianca.id, callId: event.callId })]);
 	});
 });
