@@ -50,6 +50,15 @@ async function deliveredWith(saved: string): Promise<number> {
 	return harness.executions.length - before;
 }
 
+describe('activation reads the certificate credential', () => {
+	it('once, however many users it subscribes (it also derives their clientStates from it)', async () => {
+		fixture = await startTriggerFixture({ users: WATCHED.map((u) => u.id) });
+		await fixture.harness.activate();
+		expect(fixture.sim.subscriptions()).toHaveLength(WATCHED.length);
+		expect(fixture.harness.credentialReads.microsoftGraphNotificationCertificateApi).toBe(1);
+	});
+});
+
 describe('two mains activating the same workflow at once', () => {
 	it('converge to one subscription per user, and either saved state verifies their notifications', async () => {
 		const { first, second } = await twoMains();
