@@ -4,6 +4,7 @@ import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
 import { deleteSubscription, listSubscriptions, type GraphSubscription } from '../graph/subscriptionsApi';
 import { resolveUserId } from '../graph/users';
 import { ActivationRefusedError, refusalFor, userFailure, type UserFailure } from './activationVerdict';
+import { derivedClientState, randomClientState } from './clientState';
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
 import { resourceFor, sameResource, settingsKey, type SubscriptionSettings } from './subscriptionSettings';
@@ -23,10 +24,6 @@ export interface ActivationOptions {
 	allOrNothing: boolean;
 }
 
-/** 64 URL-safe characters: well inside Graph's 128-character limit, 384 bits of randomness. */
-export function newClientState(): string {
-	return randomBytes(48).toString('base64url');
-}
 
 /**
  * Activation: one subscription per watched user. Users that fail keep a slot without a subscription
@@ -65,11 +62,15 @@ export async function createSubscriptions(
 		for (const user of settings.users) fail(user, error);
 	}
 
+	const clientStateKey = await deps
+		.certificate()
+		.then((certificate) => certificate.keyRing.keyFor(certificate.certificateId))
+		.catch(() => undefined);
 	const slots: SubscriptionSlot[] = settings.users.map((user) => ({
 		userId: '',
 		user,
 		resource: settings.resourceTemplate,
-		clientState: newClientState(),
+		clientState: clientStateKey ? derivedClientState(clientStateKey, urls.notificationUrl, user) : randomClientState(),
 	}));
 	if (leftovers) {
 		const found = leftovers;

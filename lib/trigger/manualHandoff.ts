@@ -1,12 +1,21 @@
-import type { INodeExecutionData, ITriggerFunctions, ITriggerResponse, IWebhookFunctions } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	ITriggerFunctions,
+	ITriggerResponse,
+	IWebhookFunctions,
+} from 'n8n-workflow';
 
 /**
- * In "listen for test event", n8n runs webhook() and then calls trigger() in manual mode, waiting for
- * an emit. webhook() leaves its items here and trigger() hands them over (same process only).
+ * "Listen for test event": webhook() returns the items, and n8n puts them in the manual execution as
+ * this node's input. n8n-core runs a node's execute() ahead of its trigger(), so execute() hands them
+ * on, in whichever process runs the execution: the main, or a queue-mode worker when manual runs are
+ * offloaded (always, from n8n 3). The copy kept here serves an n8n that calls trigger() in manual mode
+ * instead, in the process that received the test event.
  */
 const stash = new Map<string, INodeExecutionData[]>();
 
-function keyOf(context: IWebhookFunctions | ITriggerFunctions): string {
+function keyOf(context: IWebhookFunctions | ITriggerFunctions | IExecuteFunctions): string {
 	return `${context.getWorkflow().id ?? ''}:${context.getNode().name}`;
 }
 
@@ -23,4 +32,15 @@ export function manualHandoff(context: ITriggerFunctions): ITriggerResponse {
 			context.emit([items]);
 		},
 	};
+}
+
+/** The items webhook() returned, as n8n passes them in: for every execution mode alike. */
+export function passOnWebhookItems(context: IExecuteFunctions): INodeExecutionData[][] {
+	stash.delete(keyOf(context));
+	return [context.getInputData()];
+}
+
+/** What a process restart (or another process) does to this module; for tests. */
+export function forgetTestItems(): void {
+	stash.clear();
 }

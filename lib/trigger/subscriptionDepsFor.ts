@@ -2,6 +2,7 @@ import { sleep, type IHookFunctions, type ITriggerFunctions, type IWebhookFuncti
 
 import { readAppCredential } from '../auth/appCredential';
 import { GraphClient } from '../graph/graphClient';
+import type { NotificationCertificate } from '../credentials/notificationCertificate';
 import type { SubscriptionDeps } from '../subscriptions/subscriptionDeps';
 import { APP_CREDENTIAL } from './credentialNames';
 import { notificationCertificateFor } from './notificationCertificateFor';
@@ -16,13 +17,22 @@ export async function subscriptionDepsFor(
 	options: { freshCertificate?: boolean } = {},
 ): Promise<SubscriptionDeps> {
 	const credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
+	// Read afresh once per activation, not once per user: each read costs n8n 2.41 an expression sandbox.
+	let freshRead: Promise<NotificationCertificate> | undefined;
+	const freshCertificate = () => {
+		freshRead ??= notificationCertificateFor(context, [], { fresh: true }).catch((error: unknown) => {
+			freshRead = undefined;
+			throw error;
+		});
+		return freshRead;
+	};
 	return {
 		app: { clientId: credential.clientId, tenantId: credential.tenantId, endpoints: credential.endpoints },
 		graph: new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, {
 			apiVersion,
 			sleep,
 		}),
-		certificate: () => notificationCertificateFor(context, [], { fresh: options.freshCertificate }),
+		certificate: options.freshCertificate ? freshCertificate : () => notificationCertificateFor(context, []),
 		now: () => new Date(),
 		logger: context.logger,
 	};

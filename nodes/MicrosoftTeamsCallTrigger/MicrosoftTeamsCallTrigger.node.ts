@@ -2,6 +2,8 @@ import {
 	NodeConnectionTypes,
 	type ICredentialsDecrypted,
 	type ICredentialTestFunctions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
 	type INodeCredentialTestResult,
 	type INodeType,
 	type INodeTypeDescription,
@@ -19,12 +21,14 @@ import {
 	createSubscriptionsHook,
 	deleteSubscriptionsHook,
 } from '../../lib/trigger/hookMethods';
+import { passOnWebhookItems } from '../../lib/trigger/manualHandoff';
 import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
 import { triggerProperties } from './triggerProperties';
 
 /**
  * Microsoft Teams call events from Graph subscriptions. Webhooks receive them; the trigger part only
- * runs the renewal timer (and the hand-off for manual test runs). The work lives in lib/trigger.
+ * runs the renewal timer; execute() hands the webhook's items to the execution (manual runs included,
+ * wherever they run). The work lives in lib/trigger.
  */
 export class MicrosoftTeamsCallTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -101,5 +105,10 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
 		return startRenewalTimer.call(this);
+	}
+
+	/** n8n runs this instead of trigger() in executions started by webhook(): it passes the items on. */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return passOnWebhookItems(this);
 	}
 }

@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -120,6 +121,10 @@ export interface N8nProcessOptions {
 	customExtensions: string;
 	encryptionKey: string;
 	extraEnv?: Record<string, string>;
+	/** The n8n command: `start` (default), or `webhook` / `worker` for queue mode. */
+	command?: 'start' | 'webhook' | 'worker';
+	/** Where readiness is probed; default `<baseUrl>/healthz/readiness` (a worker's is plain HTTP on its own port). */
+	readinessUrl?: string;
 }
 
 export function httpsGet(url: string, ca: string, timeoutMs = 3000): Promise<{ status: number; text: string }> {
@@ -129,6 +134,20 @@ export function httpsGet(url: string, ca: string, timeoutMs = 3000): Promise<{ s
 			res.setEncoding('utf8');
 			res.on('data', (chunk: string) => (text += chunk));
 			res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', reject);
+		req.end();
+	});
+}
+
+/** GET over HTTPS (trusting `ca`) or plain HTTP, by the URL's scheme. */
+function probe(url: string, ca: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+	if (url.startsWith('https:')) return httpsGet(url, ca, timeoutMs);
+	return new Promise((resolve, reject) => {
+		const req = httpRequest(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+			res.resume();
+			res.on('end', () => resolve({ status: res.statusCode ?? 0, text: '' }));
 		});
 		req.on('timeout', () => req.destroy(new Error('timeout')));
 		req.on('error', reject);
@@ -220,7 +239,7 @@ export class N8nProcess {
 		const startedAt = Date.now();
 		// Through the supervisor: it stops n8n if this process goes away without stopping it.
 		const supervisor = supervisorPath();
-		const child = spawn(this.options.paths.nodeBin, [supervisor, String(process.pid), this.options.paths.nodeBin, this.options.paths.n8nBin, 'start'], {
+		const child = spawn(this.options.paths.nodeBin, [supervisor, String(process.pid), this.options.paths.nodeBin, this.options.paths.n8nBin, this.options.command ?? 'start'], {
 			cwd: this.options.userFolder,
 			env: this.env(),
 			detached: true,
@@ -246,7 +265,7 @@ export class N8nProcess {
 				throw new Error(`n8n exited during start (code ${child.exitCode}). Log tail:\n${this.tail()}`);
 			}
 			try {
-				const r = await httpsGet(`${this.baseUrl}/healthz/readiness`, this.options.tls.caPem, 2000);
+				const r = await probe(this.options.readinessUrl ?? `${this.baseUrl}/healthz/readiness`, this.options.tls.caPem, 2000);
 				if (r.status === 200) {
 					this.readyAt = Date.now();
 					return;

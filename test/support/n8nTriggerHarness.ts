@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import express, { type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:https';
-import { HookContext, TriggerContext, WebhookContext } from 'n8n-core';
+import { ExecuteContext, HookContext, TriggerContext, WebhookContext } from 'n8n-core';
 import {
+	createRunExecutionData,
 	Workflow,
 	type ExecutionError,
 	type ICredentialDataDecryptedObject,
@@ -249,9 +250,31 @@ export class TriggerHarness {
 		await Promise.all(this.ticks.map((onTick) => onTick()));
 	}
 
-	/** A manual execution after the test webhook fired: n8n calls trigger() in manual mode. */
-	async runManualExecution(): Promise<INodeExecutionData[][]> {
+	/**
+	 * The manual execution after the test webhook fired, as n8n-core's runNode does it: the items webhook()
+	 * returned are the node's input, and execute() runs ahead of trigger() when the node has one; else
+	 * trigger() is called in manual mode. `elsewhere` runs first, to model the execution running in
+	 * another process (a queue-mode worker): it forgets what this process kept in memory.
+	 */
+	async runManualExecution(elsewhere?: () => void): Promise<INodeExecutionData[][]> {
 		const workflow = this.makeWorkflow({});
+		const input = [...this.executions].reverse().find((execution) => execution.mode === 'manual')?.items ?? [];
+		elsewhere?.();
+		if (this.nodeType.execute) {
+			const context = new ExecuteContext(
+				workflow,
+				this.node,
+				this.additionalData(),
+				'manual',
+				createRunExecutionData(),
+				0,
+				input,
+				{ main: [input] },
+				{ node: this.node, data: { main: [input] }, source: null },
+				[],
+			);
+			return (await this.nodeType.execute.call(context)) as INodeExecutionData[][];
+		}
 		let emitted: INodeExecutionData[][] = [];
 		const context = new TriggerContext(workflow, this.node, this.additionalData(), 'manual', 'manual', (data) => {
 			emitted = data;

@@ -1,4 +1,5 @@
 import { useFakeDate } from '../../support/fakeClock';
+import { forgetTestItems } from '../../../lib/trigger/manualHandoff';
 import { capturedLogs } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
@@ -228,5 +229,17 @@ describe('manual test mode', () => {
 		expect(emitted[0][0].json).toMatchObject({ event: 'callStarted', subscriptionId: test.id });
 		await fixture.harness.deactivateTest();
 		expect(fixture.sim.subscriptions()).toHaveLength(0);
+	});
+
+	it('hands the test event to a manual execution that runs in another process (a queue-mode worker)', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] });
+		await fixture.harness.activateTest();
+		const test = fixture.sim.subscriptions().find((s) => s.notificationUrl === fixture.harness.url('notify', true)) as StoredSubscription;
+		const event = fixture.sim.buildCallEvent(test, { kind: 'started' });
+		await fixture.deliver([fixture.sim.notificationFor(test, event)]);
+		// Nothing this process kept in memory is there where the execution runs.
+		const emitted = await fixture.harness.runManualExecution(forgetTestItems);
+		expect(emitted).toEqual([[expect.objectContaining({ json: expect.objectContaining({ event: 'callStarted', callId: event.callId, subscriptionId: test.id }) })]]);
+		await fixture.harness.deactivateTest();
 	});
 });

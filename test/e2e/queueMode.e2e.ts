@@ -1,0 +1,334 @@
+/**
+ * Issue 13: the trigger in a real queue-mode n8n 2.41.1 (test/e2e/queueMode.ts): Postgres, Redis, a
+ * main, a webhook process and a worker behind one public address, Graph granting one-minute
+ * subscriptions so that renewal and recreation happen within minutes.
+ *
+ * Who did what is counted from each process's own log ("Enqueued execution N" on the process that
+ * received the webhook, "Worker finished execution N" on the worker) and from the public address's
+ * routing log. The simulator cannot tell n8n processes apart, so "the webhook process and the worker
+ * never write to Graph" is measured with the main stopped: any subscription write in that window came
+ * from them.
+ */
+import type { StoredSubscription } from '../simulator';
+import { TENANT, TRIGGER_NODE, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import { saveLogs } from './logs';
+import type { N8nExecution } from './n8nApi';
+import { sleep } from './n8nProcess';
+import { ONCE_PER_CALL_EVENT, QueueModeEnvironment } from './queueMode';
+
+const LIFETIME_MS = 60_000;
+const RENEWAL_LIFETIMES = Number(process.env.N8N_E2E_QUEUE_LIFETIMES ?? 5);
+/** How long after the main's readiness the subscriptions must be back (scenario 5). */
+const RECOVERY_BOUND_MS = 30_000;
+
+const [adele, bianca] = USERS;
+const WATCHED = [adele, bianca];
+let env: QueueModeEnvironment;
+let workflow: TriggerWorkflow;
+
+beforeAll(async () => {
+	const startedAt = Date.now();
+	env = await QueueModeEnvironment.start({
+		simulator: { maxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 },
+		webhookProcesses: 2,
+		// Manual runs go to the workers, as they always do in n8n 3 (scenario 8); production runs are unaffected.
+		n8nEnv: { OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true' },
+	});
+	process.stderr.write(`queue mode: Postgres, Redis, main, 2 webhook processes, worker ready in ${Math.round((Date.now() - startedAt) / 1000)} s\n`);
+	workflow = await env.createTriggerWorkflow('Teams calls e2e (queue mode)', {
+		users: WATCHED.map((u) => u.id),
+		options: { lifetimeMinutes: 1 },
+	});
+});
+
+afterAll(async () => {
+	if (env) {
+		saveLogs('queueMode', env.logs());
+		await env.close();
+	}
+});
+
+const subscriptionWrites = (since: number) =>
+	env.sim
+		.findRequests({ host: 'graph', path: /\/subscriptions(\/[^/]+)?$/ })
+		.filter((r) => r.time >= since && r.method !== 'GET');
+const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+const patchesOf = (id: string, since = 0) =>
+	env.sim.findRequests({ method: 'PATCH', path: new RegExp(`/subscriptions/${id}$`) }).filter((r) => r.time >= since);
+const onlyLiveOf = (userId: string): StoredSubscription => {
+	const live = env.live(workflow, userId);
+	if (live.length !== 1) throw new Error(`${userId} has ${live.length} live subscriptions`);
+	return live[0];
+};
+
+/** One call event per watched user through Graph's side; returns what was sent. */
+async function sendOneEventPerUser(): Promise<Array<{ userId: string; callId: unknown; subscriptionId: string }>> {
+	const sent = [];
+	for (const user of WATCHED) {
+		const sub = onlyLiveOf(user.id);
+		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
+		expect(result.status).toBe(202);
+		sent.push({ userId: user.id, callId: event.callId, subscriptionId: sub.id });
+	}
+	return sent;
+}
+
+/** The sent events became executions, each run by the worker from a job the webhook process enqueued. */
+async function expectRunByWorker(before: number, sent: Array<{ userId: string; callId: unknown; subscriptionId: string }>): Promise<void> {
+	const executions = (await env.waitForExecutions(workflow, before + sent.length)).slice(before);
+	expect(executions).toHaveLength(sent.length);
+	const items = executions.flatMap((e) => env.itemsOf(e));
+	expect(items.map((i) => i.callId).sort()).toEqual(sent.map((s) => s.callId).sort());
+	for (const item of items) {
+		const from = sent.find((s) => s.callId === item.callId)!;
+		expect(item).toMatchObject({ event: 'callStarted', userId: from.userId, subscriptionId: from.subscriptionId, tenantId: TENANT });
+	}
+	const enqueuedByWebhook = env.webhookProcesses().flatMap((p) => env.executionIdsIn(p, 'Enqueued execution'));
+	const finishedByWorker = await waitFor(
+		'the worker to log the executions',
+		() => {
+			const ids = env.executionIdsIn(env.worker, 'Worker finished execution');
+			return executions.every((e) => ids.includes(e.id)) ? ids : undefined;
+		},
+		10_000,
+	);
+	for (const execution of executions) {
+		expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
+		expect(enqueuedByWebhook).toContain(execution.id);
+		expect(finishedByWorker).toContain(execution.id);
+	}
+	expect(env.executionIdsIn(env.main, 'Enqueued execution')).toEqual([]);
+}
+
+describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Redis', () => {
+	it('1. activate on the main: exactly one subscription per user, the handshakes answered by the webhook processes', async () => {
+		const routedBefore = env.publicAddress.log.length;
+		await env.api.activate(workflow.id);
+		const subscriptions = await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id));
+		await sleep(5_000);
+		expect(env.live(workflow)).toHaveLength(WATCHED.length);
+		expect(creates()).toBe(WATCHED.length);
+		for (const sub of subscriptions) expect(sub.notificationUrl).toBe(workflow.notifyUrl);
+
+		const handshakes = env.sim.handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl));
+		// The notification and lifecycle URL of each subscription (the same URL).
+		expect(handshakes.filter((h) => h.outcome === 'ok')).toHaveLength(2 * WATCHED.length);
+		expect(env.sim.handshakes.filter((h) => h.outcome !== 'ok')).toEqual([]);
+		const routed = env.publicAddress.log.slice(routedBefore).filter((r) => r.path.includes('validationToken='));
+		expect(routed).toHaveLength(2 * WATCHED.length);
+		// Round robin: each webhook process answered some of them.
+		expect(new Set(routed.map((r) => `${r.upstream} ${r.status}`))).toEqual(new Set(['webhook-0 200', 'webhook-1 200']));
+	});
+
+	it('2. call events to the webhook process run on the worker with decrypted items; no Graph write from webhook or worker', async () => {
+		let before = (await env.executions(workflow)).length;
+		const sentWhileUp = await sendOneEventPerUser();
+		await expectRunByWorker(before, sentWhileUp);
+
+		// The main stopped: notifications still reach the webhook process and run on the worker.
+		let stoppedAt = 0;
+		let restartingAt = 0;
+		let sentWhileDown: Array<{ userId: string; callId: unknown; subscriptionId: string }> = [];
+		before = (await env.executions(workflow)).length;
+		await env.restartMain(async () => {
+			stoppedAt = Date.now();
+			sentWhileDown = await sendOneEventPerUser();
+			// Long enough for any reaction of the webhook process or the worker to reach Graph.
+			await sleep(5_000);
+			// The worker's executions finish while the main is down (its log says so).
+			await waitFor('the worker to finish the executions sent while the main was down', () => env.executionIdsIn(env.worker, 'Worker finished execution').length >= before + sentWhileDown.length, 30_000);
+			restartingAt = Date.now();
+		});
+		expect(subscriptionWrites(stoppedAt).filter((r) => r.time < restartingAt)).toEqual([]);
+		await expectRunByWorker(before, sentWhileDown);
+		process.stderr.write(`scenario 2: ${sentWhileUp.length + sentWhileDown.length} events, main down ${Math.round((restartingAt - stoppedAt) / 1000)} s with no subscription write\n`);
+	});
+
+	it('7. the same call event delivered to each webhook process in turn: the trigger runs once per process; n8n\'s Remove Duplicates node passes it once', async () => {
+		const sub = onlyLiveOf(adele.id);
+		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+		const item = env.sim.notificationFor(sub, event);
+		const before = (await env.executions(workflow)).length;
+		const routedBefore = env.publicAddress.log.length;
+		// A delivery, then the same notification again (a load balancer's retry, or Graph's after a lost 2xx),
+		// each after the previous one's execution finished.
+		for (let delivery = 0; delivery < 2; delivery++) {
+			const [result] = await env.sim.sendBatch([item]);
+			expect(result.status).toBe(202);
+			await env.waitForExecutions(workflow, before + delivery + 1);
+		}
+		// A third delivery reaches the first process again, which remembers the event.
+		const [third] = await env.sim.sendBatch([item]);
+		expect(third.status).toBe(202);
+		await sleep(3_000);
+		const deliveries = env.publicAddress.log.slice(routedBefore).filter((r) => r.method === 'POST' && r.path.startsWith('/webhook/'));
+		expect(deliveries.map((r) => r.status)).toEqual([202, 202, 202]);
+		expect(deliveries[0].upstream).not.toBe(deliveries[1].upstream);
+		expect(deliveries[2].upstream).toBe(deliveries[0].upstream);
+
+		const executions = (await env.waitForExecutions(workflow, before + 2)).slice(before);
+		// The trigger's memory of delivered events is per process: each process ran the workflow once.
+		expect(executions).toHaveLength(2);
+		for (const execution of executions) expect(env.itemsOf(execution).map((i) => i.callId)).toEqual([event.callId]);
+		// n8n's own deduplication, kept in Postgres and used by the worker, lets the event through once.
+		expect(executions.map((e) => env.itemsOf(e, ONCE_PER_CALL_EVENT).map((i) => i.callId))).toEqual([[event.callId], []]);
+		process.stderr.write(`scenario 7: deliveries to ${deliveries.map((d) => d.upstream).join(', ')} -> ${executions.length} executions, 1 past Remove Duplicates\n`);
+	});
+
+	it('4. a subscription recreated by the main after a 404 on renewal is accepted by the webhook process without a restart', async () => {
+		const webhookPids = env.webhookProcesses().map((p) => p.pid);
+		const sub = onlyLiveOf(bianca.id);
+		// After scenario 2's restart n8n re-publishes the workflow (checkExists at init), which would also
+		// restore a removed subscription: wait until the restarted main's timer has renewed this one.
+		await waitFor('a renewal by the restarted main', () => patchesOf(sub.id, env.main.readyAt).find((p) => p.status === 200), 50_000, 200);
+		const createsBefore = creates();
+		const removedAt = Date.now();
+		env.sim.removeSubscription(sub.id);
+		const failed = await waitFor('a PATCH answered 404', () => patchesOf(sub.id, removedAt).find((p) => p.status === 404), 50_000, 200);
+		const restored = await waitFor('a new subscription after the 404', () => env.live(workflow, bianca.id)[0], 15_000, 100);
+		expect(restored.id).not.toBe(sub.id);
+		await sleep(2_000);
+		expect(env.live(workflow, bianca.id)).toHaveLength(1);
+		expect(creates()).toBe(createsBefore + 1);
+		process.stderr.write(`scenario 4: 404 after ${failed.time - removedAt} ms, recreated after ${restored.createdAt - removedAt} ms\n`);
+
+		const before = (await env.executions(workflow)).length;
+		const event = env.sim.buildCallEvent(restored, { kind: 'started' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(restored, event)]);
+		expect(result.status).toBe(202);
+		await expectRunByWorker(before, [{ userId: bianca.id, callId: event.callId, subscriptionId: restored.id }]);
+		expect(env.webhookProcesses().map((p) => p.pid)).toEqual(webhookPids);
+	});
+
+	it(`3. renewal over ${RENEWAL_LIFETIMES} one-minute lifetimes without traffic: no expiry, no duplicate, renewed by the main only`, async () => {
+		const initial = WATCHED.map((u) => onlyLiveOf(u.id));
+		const createsBefore = creates();
+		const startedAt = Date.now();
+		let samples = 0;
+		const gaps: string[] = [];
+		const duplicates: string[] = [];
+		const sampler = setInterval(() => {
+			samples++;
+			for (const user of WATCHED) {
+				const count = env.live(workflow, user.id).length;
+				if (count === 0) gaps.push(`${new Date().toISOString()} ${user.id}`);
+				if (count > 1) duplicates.push(`${new Date().toISOString()} ${user.id} x${count}`);
+			}
+		}, 250);
+		try {
+			await sleep(RENEWAL_LIFETIMES * LIFETIME_MS + 5_000);
+		} finally {
+			clearInterval(sampler);
+		}
+		expect(samples).toBeGreaterThan(RENEWAL_LIFETIMES * 200);
+		expect(gaps).toEqual([]);
+		expect(duplicates).toEqual([]);
+		expect(creates()).toBe(createsBefore);
+		for (const sub of initial) {
+			expect(onlyLiveOf(sub.resource.split('/')[1]).id).toBe(sub.id);
+			const patches = patchesOf(sub.id, startedAt);
+			expect(patches.every((p) => p.status === 200)).toBe(true);
+			expect(patches.length).toBeGreaterThanOrEqual(Math.floor((RENEWAL_LIFETIMES * LIFETIME_MS) / 45_000));
+			// One renewer: renewals at half-life, never two within 20 s.
+			const intervals = patches.slice(1).map((p, i) => p.time - patches[i].time);
+			expect(Math.min(...intervals)).toBeGreaterThan(20_000);
+			expect(Math.max(...intervals)).toBeLessThan(45_000);
+		}
+		// The timer is registered on the main only (n8n's debug log names each registered cron).
+		expect(env.main.logs()).toContain('Registered cron');
+		for (const webhook of env.webhookProcesses()) expect(webhook.logs()).not.toContain('Registered cron');
+		expect(env.worker.logs()).not.toContain('Registered cron');
+		process.stderr.write(
+			`scenario 3: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples} samples, ` +
+				`${initial.map((s) => `${patchesOf(s.id, startedAt).length} renewals`).join(', ')}\n`,
+		);
+		const before = (await env.executions(workflow)).length;
+		await expectRunByWorker(before, await sendOneEventPerUser());
+	});
+
+	it(`5. main down longer than the lifetime: the webhook process keeps answering; subscriptions back within ${RECOVERY_BOUND_MS / 1000} s of the main's readiness`, async () => {
+		const old = WATCHED.map((u) => onlyLiveOf(u.id));
+		const createsBefore = creates();
+		const answers: number[] = [];
+		await env.restartMain(async () => {
+			// Longer than a lifetime: Graph lets every subscription expire.
+			await sleep(LIFETIME_MS + 15_000);
+			expect(env.live(workflow)).toHaveLength(0);
+			// A notification Graph had queued before the expiry, delivered late: the webhook process still
+			// authenticates it by the clientState in the saved state, and answers.
+			for (const sub of old) {
+				const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
+				answers.push(result.status ?? 0);
+			}
+		});
+		const readyAt = env.main.readyAt;
+		const recreated = await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id), RECOVERY_BOUND_MS);
+		process.stderr.write(`scenario 5: webhook process answered ${answers.join(', ')} while the subscriptions were gone; back ${Date.now() - readyAt} ms after the main's readiness\n`);
+		expect(answers).toEqual(old.map(() => 202));
+		expect(recreated.some((s) => old.some((o) => o.id === s.id))).toBe(false);
+		await sleep(5_000);
+		expect(env.live(workflow)).toHaveLength(WATCHED.length);
+		expect(creates()).toBe(createsBefore + WATCHED.length);
+		const before = (await env.executions(workflow)).length;
+		await expectRunByWorker(before, await sendOneEventPerUser());
+	});
+
+	it('9. deactivate: zero subscriptions left; the production URL is gone on the webhook process', async () => {
+		const ids = env.live(workflow).map((s) => s.id);
+		expect(ids).toHaveLength(WATCHED.length);
+		await env.api.deactivate(workflow.id);
+		await waitFor('all subscriptions deleted', () => env.sim.subscriptions().length === 0, 30_000);
+		for (const id of ids) {
+			expect(env.sim.getSubscription(id)?.state).toBe('deleted');
+			expect(env.sim.countRequests({ method: 'DELETE', path: new RegExp(`/subscriptions/${id}$`) })).toBe(1);
+		}
+		const sub = env.sim.getSubscription(ids[0])!;
+		const [late] = await waitFor(
+			'the webhook process to drop the production webhook',
+			async () => {
+				const results = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
+				return results[0].status === 404 ? results : undefined;
+			},
+			15_000,
+			1_000,
+		);
+		expect(late.status).toBe(404);
+		// Nothing secret in any process's log.
+		const logs = env.logs();
+		expect(logs).not.toContain('PRIVATE KEY');
+		expect(logs).not.toContain(env.clientSecret);
+	});
+
+	it('8. "listen for test event" with manual runs offloaded to the workers: the test event reaches the editor', async () => {
+		const finishedBefore = env.executionIdsIn(env.worker, 'Worker finished execution');
+		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
+			workflowId: workflow.id,
+			startNodes: [],
+			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
+		});
+		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
+		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
+			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
+			return found.length === WATCHED.length ? found : undefined;
+		});
+		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
+		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
+		expect(result.status).toBe(202);
+		// Found by the worker's log and read by ID: n8n's execution list leaves out executions the main counts as
+		// running, and once a finished offloaded manual run did not show up in the list within 60 s.
+		const manualId = await waitFor(
+			'the worker to finish the manual execution',
+			() => env.executionIdsIn(env.worker, 'Worker finished execution').find((id) => !finishedBefore.includes(id)),
+			60_000,
+			500,
+		);
+		const read = await env.api.public<N8nExecution>('GET', `/executions/${manualId}?includeData=true`);
+		expect(read.status).toBe(200);
+		const manual = [read.body];
+		process.stderr.write(`scenario 8: manual execution ${manual[0].mode} ${manual[0].status}, ${env.itemsOf(manual[0]).length} item(s), run by the worker\n`);
+		expect(manual[0]).toMatchObject({ mode: 'manual', status: 'success' });
+		expect(env.itemsOf(manual[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: bianca.id, callId: event.callId })]);
+	});
+});
