@@ -32,6 +32,18 @@ export interface LogLine {
 /** Every line n8n-core's Logger receives while a harness is installed; tests search it for leaks. */
 export const capturedLogs: LogLine[] = [];
 
+/**
+ * For a test file: marks where each test's log lines start (a beforeEach) and returns a function that gives
+ * only the running test's lines, so no assertion reads what an earlier test logged.
+ */
+export function logsOfEachTest(): () => LogLine[] {
+	let start = 0;
+	beforeEach(() => {
+		start = capturedLogs.length;
+	});
+	return () => capturedLogs.slice(start);
+}
+
 // n8n-core carries its own copies of @n8n/di and @n8n/backend-common: the Logger its contexts use is
 // the one registered in that container.
 const requireFromCore = createRequire(require.resolve('n8n-core'));

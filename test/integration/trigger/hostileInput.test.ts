@@ -1,8 +1,11 @@
 import { request } from 'node:https';
 
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
+
+/** Only what the running test logged. */
+const logsOfThisTest = logsOfEachTest();
 
 const [adele] = USERS;
 let fixture: TriggerFixture;
@@ -14,13 +17,10 @@ beforeAll(async () => {
 	sub = fixture.sim.subscriptions()[0];
 });
 afterAll(async () => fixture.close());
-let logsBefore = 0;
 beforeEach(() => {
 	fixture.harness.executions.length = 0;
-	logsBefore = capturedLogs.length;
 });
 /** Only the lines logged during the current test. */
-const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 
 interface Answer {
 	status: number;

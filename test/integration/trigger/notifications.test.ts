@@ -1,21 +1,18 @@
 import { request } from 'node:https';
 
 import { sharedKeyUnwrapPool } from '../../../lib/crypto/sharedKeyUnwrapPool';
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, TENANT, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
 
+/** Only what the running test logged. */
+const logsOfThisTest = logsOfEachTest();
+
 const [adele, bianca] = USERS;
 let fixture: TriggerFixture;
-let logsBefore = 0;
 
-beforeEach(() => {
-	logsBefore = capturedLogs.length;
-});
 afterEach(async () => fixture?.close());
 
-/** Only what this test logged. */
-const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 
 async function activated(parameters: Record<string, unknown> = {}) {
 	fixture = await startTriggerFixture({ users: [adele.id, bianca.id], ...parameters });

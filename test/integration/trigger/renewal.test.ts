@@ -1,22 +1,21 @@
 import { useFakeDate } from '../../support/fakeClock';
 import { forgetTestItems } from '../../../lib/trigger/manualHandoff';
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
+
+/** Only what the running test logged. */
+const logsOfThisTest = logsOfEachTest();
 
 const [adele, bianca] = USERS;
 let fixture: TriggerFixture;
 let clock: ReturnType<typeof useFakeDate>;
 
-let logsBefore = 0;
 
 beforeEach(() => {
 	clock = useFakeDate();
-	logsBefore = capturedLogs.length;
 });
 
-/** Only what this test logged. */
-const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 afterEach(async () => {
 	await fixture?.close();
 	clock.restore();

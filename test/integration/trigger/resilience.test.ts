@@ -1,5 +1,5 @@
 import { useFakeDate } from '../../support/fakeClock';
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import {
 	appCredentialFor,
 	startTriggerFixture,
@@ -9,22 +9,21 @@ import {
 } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
 
+/** Only what the running test logged. */
+const logsOfThisTest = logsOfEachTest();
+
 const [adele, bianca, cyril] = USERS;
 let fixture: TriggerFixture;
 let clock: ReturnType<typeof useFakeDate>;
-let logsBefore = 0;
 
 beforeEach(() => {
 	clock = useFakeDate();
-	logsBefore = capturedLogs.length;
 });
 afterEach(async () => {
 	await fixture?.close();
 	clock.restore();
 });
 
-/** Only what this test logged. */
-const logsOfThisTest = () => capturedLogs.slice(logsBefore);
 const creates = () => fixture.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
 const deletes = () => fixture.sim.countRequests({ method: 'DELETE', path: /\/subscriptions\// });
 const subscriptionOf = (user: { id: string }) =>

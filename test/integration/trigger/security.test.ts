@@ -1,15 +1,14 @@
 import { useFakeDate } from '../../support/fakeClock';
-import { capturedLogs } from '../../support/n8nTriggerHarness';
+import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import { CLIENT_ID, startTriggerFixture, TENANT, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
 
+/** Only what the running test logged. */
+const logsOfThisTest = logsOfEachTest();
+
 const [adele] = USERS;
 let fixture: TriggerFixture;
-let logsBefore = 0;
 
-beforeEach(() => {
-	logsBefore = capturedLogs.length;
-});
 afterEach(async () => fixture?.close());
 
 async function activated(parameters: Record<string, unknown> = {}) {
@@ -24,7 +23,7 @@ async function activated(parameters: Record<string, unknown> = {}) {
 const KEY_SET_PATH = /discovery\/v2\.0\/keys$/;
 const keyFetches = () => fixture.sim.countRequests({ method: 'GET', path: KEY_SET_PATH });
 const ignoredBecause = (reason: RegExp) =>
-	capturedLogs.slice(logsBefore).some((line) => line.level === 'warn' && /could not be proven to come from Microsoft Graph/.test(line.message) && reason.test(line.message));
+	logsOfThisTest().some((line) => line.level === 'warn' && /could not be proven to come from Microsoft Graph/.test(line.message) && reason.test(line.message));
 
 describe('validation tokens', () => {
 	it('accepts a batch whose token verifies, fetching the signing keys once for many batches', async () => {
