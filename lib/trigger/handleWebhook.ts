@@ -11,6 +11,7 @@ import {
 } from '../subscriptions/subscriptionState';
 import { decryptCallEvents } from './decryptCallEvents';
 import { handleLifecycleEvents } from './handleLifecycleEvents';
+import { readNotifiedCallRecords } from './readNotifiedCallRecords';
 import { stashTestItems } from './manualHandoff';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters } from './triggerParameters';
@@ -46,7 +47,10 @@ async function applyLifecycleEvents(
  * Graph's side of the conversation: the validation handshake, then batches of notifications. Before the
  * answer come only the cheap checks: shape, clientState, and the validation tokens against signing keys
  * held in memory (a batch that cannot be verified yet is answered 503, so that Graph delivers it again).
- * Decryption and any Graph call come after the 202, well inside Graph's 3 seconds.
+ * Decryption and any Graph call come after the 202, well inside Graph's 3 seconds. n8n 2.41 awaits
+ * webhook() and only then starts the execution with its workflowData (webhook-helpers executeWebhook);
+ * the response already sent through getResponseObject() and noWebhookResponse: true keep it from
+ * answering again, so reading call records, however long Graph takes, never delays the answer.
  */
 export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -99,7 +103,9 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	const lifecycleItems = accepted.filter(({ item }) => typeof item.lifecycleEvent === 'string');
 	const changeItems = accepted.filter(({ item }) => typeof item.lifecycleEvent !== 'string');
 	const output: IDataObject[] = [];
-	if (changeItems.length > 0) {
+	if (changeItems.length > 0 && parameters.source === 'callRecords') {
+		output.push(...(await readNotifiedCallRecords(this, changeItems, parameters, triggerKey, receivedAt)));
+	} else if (changeItems.length > 0) {
 		output.push(...(await decryptCallEvents(this, changeItems, parameters, triggerKey, receivedAt)));
 	}
 	if (lifecycleItems.length > 0) {

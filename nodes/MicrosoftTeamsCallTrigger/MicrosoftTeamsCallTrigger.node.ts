@@ -23,6 +23,7 @@ import {
 } from '../../lib/trigger/hookMethods';
 import { passOnWebhookItems } from '../../lib/trigger/manualHandoff';
 import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
+import { callRecordProperties, onlyForSource, sourceProperty } from './sourceProperties';
 import { triggerProperties } from './triggerProperties';
 
 /**
@@ -44,16 +45,18 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: '={{$parameter["events"].join(", ")}}',
-		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends',
+		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends, or when its call record is ready',
 		defaults: { name: 'Microsoft Teams Call Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'microsoftGraphAppApi', required: true, testedBy: 'microsoftGraphAppApiTest' },
 			{
+				// Only the preview's rich notifications are encrypted; call records are basic.
 				name: 'microsoftGraphNotificationCertificateApi',
 				required: true,
 				testedBy: 'microsoftGraphNotificationCertificateApiTest',
+				displayOptions: { show: { source: ['callEvents'] } },
 			},
 		],
 		// Lifecycle first: n8n registers webhooks in this order, and Graph validates both URLs while the
@@ -65,7 +68,7 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		activationMessage:
 			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
 		eventTriggerDescription: 'Waiting for a Microsoft Teams call to start or end',
-		properties: triggerProperties,
+		properties: [sourceProperty, ...onlyForSource('callEvents', triggerProperties), ...callRecordProperties],
 	};
 
 	methods = {

@@ -74,6 +74,8 @@ export interface HarnessOptions {
 	webhookId?: string;
 	/** Serve the webhooks over plain HTTP (to test the HTTPS requirement). */
 	plainHttp?: boolean;
+	/** A node saved without the certificate credential (the call-records source does not show it). */
+	withoutCertificateCredential?: boolean;
 }
 
 export interface RecordedExecution {
@@ -121,7 +123,9 @@ export class TriggerHarness {
 			parameters: options.parameters as INodeParameters,
 			credentials: {
 				microsoftGraphAppApi: { id: 'cred-app', name: 'Graph app' },
-				microsoftGraphNotificationCertificateApi: { id: 'cred-cert', name: 'Encryption certificate' },
+				...(options.withoutCertificateCredential
+					? {}
+					: { microsoftGraphNotificationCertificateApi: { id: 'cred-cert', name: 'Encryption certificate' } }),
 			},
 		};
 	}

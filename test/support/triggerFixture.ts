@@ -44,6 +44,7 @@ export async function startTriggerFixture(
 		plainHttp?: boolean;
 		appCredential?: Partial<ReturnType<typeof appCredentialFor>>;
 		certificateCredential?: ICredentialDataDecryptedObject;
+		withoutCertificateCredential?: boolean;
 	} = {},
 ): Promise<TriggerFixture> {
 	forgetGraphClients();
@@ -62,6 +63,7 @@ export async function startTriggerFixture(
 		appCredential: { ...appCredentialFor(sim), ...options.appCredential },
 		certificateCredential: options.certificateCredential ?? certificateCredential,
 		plainHttp: options.plainHttp,
+		withoutCertificateCredential: options.withoutCertificateCredential,
 	});
 	return {
 		sim,
