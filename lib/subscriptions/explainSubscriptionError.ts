@@ -20,7 +20,7 @@ export function explainSubscriptionError(error: unknown, user: string, notificat
 		return `${user}: the app is not allowed to subscribe to call records. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_RECORDS_PERMISSION}, then Grant admin consent. ${graphSaid}`;
 	}
 	if (error.status === 403) {
-		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this. ${graphSaid}`;
+		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this, and so can a tenant that does not have this unreleased preview: the Source "Call Records" (released, v1.0) gives the end of every call of the watched users instead. ${graphSaid}`;
 	}
 	if (error.status === 400 && /validation/i.test(error.graphMessage)) {
 		return `${user}: Microsoft Graph could not validate the webhook URL ${notificationUrl}. It must be public HTTPS that Graph can reach from the internet and that answers within 10 seconds: set N8N_WEBHOOK_URL (or WEBHOOK_URL) to n8n's public address and check the reverse proxy or tunnel. ${graphSaid}`;
