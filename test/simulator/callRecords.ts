@@ -147,6 +147,22 @@ export interface CallRecordsApiDeps {
 	graphBaseUrl: () => string;
 	tenantIdOf: (caller: AccessTokenClaims) => string;
 	sessionsPageSize: number;
+	/** How long each record read takes (default 0), and how many were in progress at once. */
+	readLatencyMs?: number;
+	readConcurrency?: { current: number; peak: number };
+}
+
+/** Counts reads in progress (and the most at once) while each takes the configured latency. */
+export async function timedRead<T>(deps: CallRecordsApiDeps, read: () => T): Promise<T> {
+	const concurrency = deps.readConcurrency ?? { current: 0, peak: 0 };
+	concurrency.current += 1;
+	concurrency.peak = Math.max(concurrency.peak, concurrency.current);
+	try {
+		if (deps.readLatencyMs) await new Promise((resolve) => setTimeout(resolve, deps.readLatencyMs));
+		return read();
+	} finally {
+		concurrency.current -= 1;
+	}
 }
 
 function notFound(id: string): GraphHttpError {

@@ -94,6 +94,8 @@ export interface GraphSimulatorOptions {
 	callRecordSessionsPageSize?: number;
 	/** Longest call-records subscription resource accepted (default CALL_RECORDS_RESOURCE_MAX_LENGTH). */
 	callRecordsResourceMaxLength?: number;
+	/** How long each call-record read takes (default 0). */
+	callRecordReadLatencyMs?: number;
 }
 
 export interface GraphSimulator {
@@ -110,6 +112,8 @@ export interface GraphSimulator {
 	setAppPermissions(tenantId: string, clientId: string, permissions: string[]): void;
 	addUser(user: DirectoryUser): DirectoryUser;
 	removeUser(idOrUpn: string): void;
+	/** The most call-record reads (GET communications/callRecords/{id}) Graph was answering at once. */
+	readonly peakConcurrentRecordReads: number;
 	/** The most subscription creations Graph was handling at once (each waits for the handshakes). */
 	readonly peakConcurrentCreates: number;
 	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
@@ -172,6 +176,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const log = new RequestLog();
 	const faults = new FaultInjector();
 	const createConcurrency = { current: 0, peak: 0 };
+	const recordReadConcurrency = { current: 0, peak: 0 };
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
 	const callRecordStore = new CallRecordStore(now, () => options.callRecordReadDelayMs ?? 0);
@@ -245,6 +250,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					graphBaseUrl: () => graphBaseUrl,
 					tenantIdOf: (caller) => caller.tid,
 					sessionsPageSize: options.callRecordSessionsPageSize ?? 60,
+					readLatencyMs: options.callRecordReadLatencyMs,
+					readConcurrency: recordReadConcurrency,
 				},
 			}),
 		);
@@ -274,6 +281,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),
 		removeUser: (idOrUpn) => directory.removeUser(idOrUpn),
+		get peakConcurrentRecordReads() {
+			return recordReadConcurrency.peak;
+		},
 		get peakConcurrentCreates() {
 			return createConcurrency.peak;
 		},

@@ -188,6 +188,28 @@ describe('notifications', () => {
 		expect(fixture.harness.executions).toHaveLength(1);
 	});
 
+	it('retries a read that Graph answers with a server error', async () => {
+		await activated();
+		const record = callOf([adele]);
+		fixture.sim.injectFault({ method: 'GET', pathPattern: '/communications/callRecords/', status: 503 });
+		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
+		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status)).toEqual([503, 200]);
+		expect(fixture.harness.executions).toHaveLength(1);
+	});
+
+	it('reads at most 4 records at once per trigger, across requests, and emits every one', async () => {
+		await activated({ recordUsers: [] }, { simulator: { callRecordReadLatencyMs: 150 } });
+		const subscription = onlySubscription();
+		const records = Array.from({ length: 14 }, () => callOf([adele]));
+		await Promise.all([
+			fixture.deliver(records.slice(0, 8).map((record) => fixture.sim.callRecordNotificationFor(subscription, record.id))),
+			fixture.deliver(records.slice(8).map((record) => fixture.sim.callRecordNotificationFor(subscription, record.id))),
+		]);
+		expect(fixture.sim.peakConcurrentRecordReads).toBe(4);
+		const emitted = fixture.harness.executions.flatMap((execution) => execution.items.map((item) => item.json.callId));
+		expect(emitted.sort()).toEqual(records.map((record) => record.id).sort());
+	});
+
 	it('reads a record once and runs once when Graph delivers its notification again', async () => {
 		await activated();
 		const subscription = onlySubscription();
