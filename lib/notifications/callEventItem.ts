@@ -19,6 +19,8 @@ export function callEventItem(
 		event,
 		direction,
 		userId: slot.userId,
+		userPrincipalName: slot.userPrincipalName ?? null,
+		userDisplayName: slot.displayName ?? null,
 		csUrl: (resource.csUrl ?? resource.joinCallUrl ?? null) as string | null,
 		callId: (resource.callId ?? null) as string | null,
 		receivedAt,
