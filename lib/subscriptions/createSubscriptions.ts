@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
 import { deleteSubscription, listSubscriptions, type GraphSubscription } from '../graph/subscriptionsApi';
-import { resolveUserId } from '../graph/users';
+import { resolveUser } from '../graph/users';
 import { ActivationRefusedError, refusalFor, userFailure, type UserFailure } from './activationVerdict';
 import {
 	callRecordsSlotKey,
@@ -13,7 +13,7 @@ import { derivedClientState, derivedClientStateFromSecret, randomClientState } f
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
 import { resourceFor, sameResource, settingsKey, type SubscriptionSettings } from './subscriptionSettings';
-import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
+import { slotFor, type SubscriptionSlot, type SubscriptionState } from './subscriptionState';
 
 /** Each creation waits for Graph's handshake on the URL: a few at once, not a hundred one by one. */
 export const ACTIVATION_CONCURRENCY = 4;
@@ -108,8 +108,8 @@ async function userSlots(deps: SubscriptionDeps, settings: SubscriptionSettings,
 }
 
 async function resolvedUserSlot(deps: SubscriptionDeps, settings: SubscriptionSettings, slot: SubscriptionSlot): Promise<SubscriptionSlot> {
-	const userId = await resolveUserId(deps.graph, slot.user);
-	return { ...slot, userId, resource: resourceFor(settings.resourceTemplate, userId) };
+	const user = await resolveUser(deps.graph, slot.user);
+	return { ...slotFor(slot, user), resource: resourceFor(settings.resourceTemplate, user.id) };
 }
 
 /**
@@ -122,7 +122,7 @@ async function callRecordsSlots(
 	settings: SubscriptionSettings,
 	urls: WebhookUrls,
 ): Promise<SubscriptionSlot[]> {
-	const lookups = await mapWithConcurrency(settings.users, ACTIVATION_CONCURRENCY, (user) => resolveUserId(deps.graph, user));
+	const lookups = await mapWithConcurrency(settings.users, ACTIVATION_CONCURRENCY, async (user) => (await resolveUser(deps.graph, user)).id);
 	const failures = lookups.flatMap((outcome, index) =>
 		outcome.ok ? [] : [userFailure(outcome.error, settings.users[index], urls.notificationUrl, 'callRecords')],
 	);

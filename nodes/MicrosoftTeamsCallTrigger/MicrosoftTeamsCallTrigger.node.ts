@@ -44,7 +44,9 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		// it acquires them lazily (BENCHMARKS.md, part 5).
 		version: [1, 2],
 		defaultVersion: 2,
-		subtitle: '={{$parameter["events"].join(", ")}}',
+		// The labels a person reads in the Events field, not its stored values; call records name their source.
+		subtitle:
+			'={{$parameter["source"] === "callRecords" ? "Call Records: " + $parameter["recordEvents"].join(", ").replace("callEnded", "Call Ended").replace("callRecordUpdated", "Call Record Updated") : $parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
 		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends, or when its call record is ready',
 		defaults: { name: 'Microsoft Teams Call Trigger' },
 		inputs: [],
