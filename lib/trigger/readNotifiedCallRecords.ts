@@ -10,7 +10,7 @@ import type { AuthenticatedItem } from '../notifications/authenticateNotificatio
 import { callRecordItem, type CallRecordItemEvent } from '../notifications/callRecordItem';
 import { recentCallEventsFor } from '../notifications/recentCallEvents';
 import { callRecordIdOf } from '../subscriptions/callSources';
-import { subscriptionDepsFor } from './subscriptionDepsFor';
+import { notificationGraphClient } from './notificationGraphClient';
 import type { TriggerParameters } from './triggerParameters';
 
 /** Graph reads one trigger makes at once, across all the requests it is handling. */
@@ -72,7 +72,7 @@ export async function readNotifiedCallRecords(
 	const limiter = limiterFor(triggerKey, RECORD_READS_PER_TRIGGER);
 	const waitMs = parameters.callRecords.waitForRecordSeconds * 1000;
 	let graph: GraphClient | undefined;
-	const graphClient = async () => (graph ??= (await subscriptionDepsFor(context, 'v1.0')).graph);
+	const graphClient = async () => (graph ??= await notificationGraphClient(context, 'v1.0'));
 
 	let malformed = 0;
 	const notFound: string[] = [];

@@ -242,6 +242,17 @@ describe('notifications', () => {
 		expect(items[1].modalities).toEqual(['audio', 'screenSharing']);
 	});
 
+	it('reads the app credential once for many requests, not once per request', async () => {
+		await activated();
+		const subscription = onlySubscription();
+		const before = fixture.harness.credentialReads.microsoftGraphAppApi ?? 0;
+		for (let n = 0; n < 4; n++) {
+			await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, callOf([adele]).id)]);
+		}
+		expect(fixture.harness.executions).toHaveLength(4);
+		expect(fixture.harness.credentialReads.microsoftGraphAppApi).toBe(before + 1);
+	});
+
 	it('adds the raw notification when asked, without its clientState', async () => {
 		await activated({ recordOptions: { includeRawNotification: true, waitForRecordSeconds: 4 } });
 		const subscription = onlySubscription();
