@@ -58,6 +58,7 @@ export async function createSubscriptions(
 	const fail = (user: string, error: unknown) => failures.push(userFailure(error, user, urls.notificationUrl, settings.source));
 
 	let leftovers: GraphSubscription[] | undefined;
+	let listFailure: { error: unknown } | undefined;
 	try {
 		leftovers = (await listSubscriptions(deps.graph)).filter(
 			(subscription) =>
@@ -65,13 +66,13 @@ export async function createSubscriptions(
 				previous?.slots.some((slot) => slot.subscriptionId === subscription.id),
 		);
 	} catch (error) {
-		for (const user of settings.users) fail(user, error);
+		listFailure = { error };
 	}
 
 	const slots: SubscriptionSlot[] =
-		settings.source === 'callRecords' && leftovers
-			? await callRecordsSlots(deps, settings, urls)
-			: await userSlots(deps, settings, urls);
+		settings.source === 'callRecords' ? await callRecordsSlots(deps, settings, urls) : await userSlots(deps, settings, urls);
+	// Every slot, the whole tenant's included, is left for the renewal timer to subscribe.
+	if (listFailure) for (const slot of slots) fail(slot.user, listFailure.error);
 	if (leftovers) {
 		const found = leftovers;
 		const outcomes = await mapWithConcurrency(slots, ACTIVATION_CONCURRENCY, async (slot, index) => {

@@ -113,6 +113,20 @@ describe('activation', () => {
 		expect(fixture.sim.subscriptions()).toHaveLength(0);
 	});
 
+	it('goes ahead when Graph is throttling at activation, and the renewal timer subscribes the whole tenant later', async () => {
+		fixture = await startTriggerFixture(
+			{ source: 'callRecords', recordUsers: [] },
+			{ permissions: ['CallRecords.Read.All'], withoutCertificateCredential: true },
+		);
+		await fixture.harness.startTrigger();
+		fixture.sim.injectFault({ method: 'GET', pathPattern: /\/subscriptions$/, status: 429, retryAfterSeconds: 0, times: 4 });
+		await fixture.harness.activate();
+		expect(fixture.sim.subscriptions()).toHaveLength(0);
+		expect(logsOfThisTest().some((log) => log.level === 'warn' && log.message.includes('call records of the whole tenant'))).toBe(true);
+		await fixture.harness.tick();
+		expect(onlySubscription()).toMatchObject({ resource: 'communications/callRecords', includeResourceData: false });
+	});
+
 	it('deletes its subscriptions on deactivation', async () => {
 		await activated({ recordUsers: [] });
 		await fixture.harness.deactivate();
