@@ -108,6 +108,19 @@ describe('activation', () => {
 		expect(fixture.sim.subscriptions()).toHaveLength(0);
 	});
 
+	it('says what to do when the organization has its 100 call-record subscriptions', async () => {
+		fixture = await startTriggerFixture({ source: 'callRecords', recordUsers: [] }, { permissions: ['CallRecords.Read.All'], withoutCertificateCredential: true });
+		// Another app holds the organization's hundred: Graph refuses the next with 403.
+		fixture.sim.injectFault({
+			method: 'POST',
+			pathPattern: /\/subscriptions$/,
+			status: 403,
+			code: 'ExtensionError',
+			message: "Operation: Create; Exception: [Status Code: Forbidden; Reason: The maximum number of 100 subscriptions for resource 'communications/callRecords' in this organization has been reached.]",
+		});
+		await expect(fixture.harness.activate()).rejects.toThrow(/at most 100 call-record subscriptions per organization.*leave Users empty.*Graph said: ExtensionError/);
+	});
+
 	it('refuses a user it cannot look up, instead of silently leaving them out of the filter', async () => {
 		await expect(activated({ recordUsers: [adele.id, 'nobody@contoso.test'] })).rejects.toThrow(/User nobody@contoso.test was not found/);
 		expect(fixture.sim.subscriptions()).toHaveLength(0);
