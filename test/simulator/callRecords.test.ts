@@ -11,7 +11,7 @@ describe('simulated call records', () => {
 	const OTHER = '12345678-0000-4000-8000-00000000abcd';
 
 	beforeAll(async () => {
-		sim = await startGraphSimulator({ now: () => clock, callRecordSessionsPageSize: 2, validationTimeoutMs: 1500 });
+		sim = await startGraphSimulator({ now: () => clock, callRecordSessionsPageSize: 2, callRecordParticipantsPageSize: 2, validationTimeoutMs: 1500 });
 		seedStandardTenant(sim, ['CallRecords.Read.All']);
 		receiver = await startWebhookReceiver();
 		token = await accessToken(sim);
@@ -153,9 +153,30 @@ describe('simulated call records', () => {
 				startDateTime: record.startDateTime,
 				endDateTime: record.endDateTime,
 				organizer_v2: { id: USER.id, identity: { user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID } } },
-				participants: [{ user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID } }],
+				// Deprecated, and without data since June 30, 2026.
+				organizer: null,
+				participants: [],
 			});
 			expect(res.body).not.toHaveProperty('sessions');
+			expect(res.body).not.toHaveProperty('participants_v2');
+		});
+
+		it('expands participants_v2, paged through participants_v2@odata.nextLink', async () => {
+			const others = [1, 2, 3, 4].map((n) => ({ id: `0000000${n}-0000-4000-8000-000000000000`, userPrincipalName: `u${n}@contoso.example`, displayName: `User ${n}` }));
+			const record = sim.addCallRecord({ participants: [USER, ...others] });
+			const first = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}?$expand=participants_v2`);
+			const participants = [...(first.body?.participants_v2 as Array<Record<string, unknown>>)];
+			expect(participants).toHaveLength(2);
+			let next = first.body?.['participants_v2@odata.nextLink'] as string | undefined;
+			while (next) {
+				const page = await graphCall(sim, token, 'GET', next);
+				participants.push(...(page.body?.value as Array<Record<string, unknown>>));
+				next = page.body?.['@odata.nextLink'] as string | undefined;
+			}
+			expect(participants.map((p) => p.id)).toEqual([USER, ...others].map((u) => u.id));
+			expect(participants[0]).toEqual({ id: USER.id, identity: { user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID, userPrincipalName: USER.userPrincipalName } } });
+			const both = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}?$expand=participants_v2,sessions`);
+			expect(both.status).toBe(400);
 		});
 
 		it('answers 404 for an unknown ID and for a record older than 30 days', async () => {

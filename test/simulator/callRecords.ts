@@ -10,11 +10,16 @@ import type { SubscriptionLike } from './subscriptionStore';
  * concepts/changenotifications-for-callrecords.md): a record exists once a call ended, is readable for 30
  * days, and may be unreadable (404) for its first seconds. GET /communications/callRecords/{id} returns the
  * record; `$expand=sessions($expand=segments)` adds sessions, at most 60 per page, the rest behind
- * `sessions@odata.nextLink`. Only apps with CallRecords.Read.All may read.
+ * `sessions@odata.nextLink`; `$expand=participants_v2` adds the participants, at most 130 per page, the
+ * rest behind `participants_v2@odata.nextLink`. `organizer_v2` comes expanded by default. The deprecated
+ * `organizer` and `participants` properties stopped returning data on June 30, 2026 (callRecord resource
+ * page), so they come back empty. Only apps with CallRecords.Read.All may read.
  */
 export const CALL_RECORDS_PERMISSION = 'CallRecords.Read.All';
 /** Graph's documented maximum page size for sessions. */
 export const MAX_SESSIONS_PAGE_SIZE = 60;
+/** Graph's documented maximum page size for participants_v2. */
+export const MAX_PARTICIPANTS_PAGE_SIZE = 130;
 export const CALL_RECORD_RETENTION_MS = 30 * 86_400_000;
 
 export interface CallRecordSegment {
@@ -147,6 +152,7 @@ export interface CallRecordsApiDeps {
 	graphBaseUrl: () => string;
 	tenantIdOf: (caller: AccessTokenClaims) => string;
 	sessionsPageSize: number;
+	participantsPageSize?: number;
 	/** How long each record read takes (default 0), and how many were in progress at once. */
 	readLatencyMs?: number;
 	readConcurrency?: { current: number; peak: number };
@@ -201,12 +207,36 @@ function sessionsPage(
 	};
 }
 
-function parseExpand(expand: string | null): { sessions: boolean; segments: boolean } {
+function participantEntity(user: DirectoryUser, tenantId: string): Record<string, unknown> {
+	return { id: user.id, identity: { user: { id: user.id, displayName: user.displayName, tenantId, userPrincipalName: user.userPrincipalName } } };
+}
+
+function participantsPage(
+	record: StoredCallRecord,
+	offset: number,
+	tenantId: string,
+	version: string,
+	deps: CallRecordsApiDeps,
+): { value: Record<string, unknown>[]; nextLink?: string } {
+	const size = Math.min(deps.participantsPageSize ?? MAX_PARTICIPANTS_PAGE_SIZE, MAX_PARTICIPANTS_PAGE_SIZE);
+	const value = record.participants.slice(offset, offset + size).map((user) => participantEntity(user, tenantId));
+	const next = offset + size < record.participants.length ? offset + size : undefined;
+	return {
+		value,
+		nextLink:
+			next === undefined
+				? undefined
+				: `${deps.graphBaseUrl()}/${version}/communications/callRecords/${record.id}/participants_v2?$skiptoken=${Buffer.from(String(next)).toString('base64url')}`,
+	};
+}
+
+/** Each documented expansion on its own: sessions (with segments), or participants_v2. */
+function parseExpand(expand: string | null): { sessions: boolean; segments: boolean; participants?: boolean } {
 	if (expand === null) return { sessions: false, segments: false };
 	const value = expand.replace(/\s+/g, '');
 	if (value === 'sessions($expand=segments)') return { sessions: true, segments: true };
 	if (value === 'sessions') return { sessions: true, segments: false };
-	if (value === 'participants_v2') return { sessions: false, segments: false };
+	if (value === 'participants_v2') return { sessions: false, segments: false, participants: true };
 	throw new GraphHttpError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.callRecords.callRecord'.`);
 }
 
@@ -234,12 +264,18 @@ export function getCallRecord(
 		endDateTime: record.endDateTime,
 		id: record.id,
 		joinWebUrl: record.joinWebUrl,
-		organizer: record.organizer ? identitySet(record.organizer, tenantId) : null,
-		// Deprecated by Graph in favour of participants_v2, and still served (at most 130 entries).
-		participants: record.participants.slice(0, 130).map((user) => identitySet(user, tenantId)),
+		// Deprecated; no data since June 30, 2026.
+		organizer: null,
+		participants: [],
+		'organizer_v2@odata.context': `${base}/${version}/$metadata#communications/callRecords('${record.id}')/organizer_v2/$entity`,
 		organizer_v2: record.organizer ? { id: record.organizer.id, identity: identitySet(record.organizer, tenantId) } : null,
 		...record.extra,
 	};
+	if (expand.participants) {
+		const page = participantsPage(record, 0, tenantId, version, deps);
+		body.participants_v2 = page.value;
+		if (page.nextLink) body['participants_v2@odata.nextLink'] = page.nextLink;
+	}
 	if (expand.sessions) {
 		const page = sessionsPage(record, 0, expand.segments, version, deps);
 		body.sessions = page.value;
@@ -271,6 +307,31 @@ export function listCallRecordSessions(
 		status: 200,
 		body: {
 			'@odata.context': `${deps.graphBaseUrl()}/${version}/$metadata#communications/callRecords('${record.id}')/sessions`,
+			value: page.value,
+			...(page.nextLink ? { '@odata.nextLink': page.nextLink } : {}),
+		},
+	};
+}
+
+/** GET /{v}/communications/callRecords/{id}/participants_v2[?$skiptoken=…]: where a participants nextLink points. */
+export function listCallRecordParticipants(
+	id: string,
+	query: URLSearchParams,
+	caller: AccessTokenClaims,
+	version: string,
+	deps: CallRecordsApiDeps,
+): ApiResult {
+	checkPermission(caller);
+	const record = deps.store.readable(id);
+	if (!record) throw notFound(id);
+	const token = query.get('$skiptoken');
+	const offset = token === null ? 0 : Number(Buffer.from(token, 'base64url').toString('utf8'));
+	if (!Number.isInteger(offset) || offset < 0) throw new GraphHttpError(400, 'BadRequest', 'Invalid $skiptoken.');
+	const page = participantsPage(record, offset, deps.tenantIdOf(caller), version, deps);
+	return {
+		status: 200,
+		body: {
+			'@odata.context': `${deps.graphBaseUrl()}/${version}/$metadata#communications/callRecords('${record.id}')/participants_v2`,
 			value: page.value,
 			...(page.nextLink ? { '@odata.nextLink': page.nextLink } : {}),
 		},

@@ -18,7 +18,7 @@ import {
 	type SubscriptionsApiDeps,
 } from './subscriptionsApi';
 import { getUser } from './usersApi';
-import { getCallRecord, listCallRecordSessions, timedRead, type CallRecordsApiDeps } from './callRecords';
+import { getCallRecord, listCallRecordParticipants, listCallRecordSessions, timedRead, type CallRecordsApiDeps } from './callRecords';
 
 /**
  * The Graph host (stand-in for graph.microsoft.com): bearer-token check, /{v1.0|beta} routing, JSON body
@@ -135,6 +135,9 @@ async function route(req: IncomingMessage, ctx: RequestContext, deps: GraphServe
 	if (collection === 'communications' && id === 'callRecords' && action && m === 'GET') {
 		if (more.length === 0) {
 			return timedRead(deps.callRecords, () => getCallRecord(action, ctx.url.searchParams, caller, version, deps.callRecords));
+		}
+		if (more.length === 1 && more[0] === 'participants_v2') {
+			return listCallRecordParticipants(action, ctx.url.searchParams, caller, version, deps.callRecords);
 		}
 		if (more.length === 1 && more[0] === 'sessions') {
 			return listCallRecordSessions(action, ctx.url.searchParams, caller, version, deps.callRecords);

@@ -96,6 +96,8 @@ export interface GraphSimulatorOptions {
 	callRecordsResourceMaxLength?: number;
 	/** How long each call-record read takes (default 0). */
 	callRecordReadLatencyMs?: number;
+	/** Participants per page of participants_v2 (Graph: at most 130; default 130). */
+	callRecordParticipantsPageSize?: number;
 }
 
 export interface GraphSimulator {
@@ -251,6 +253,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					tenantIdOf: (caller) => caller.tid,
 					sessionsPageSize: options.callRecordSessionsPageSize ?? 60,
 					readLatencyMs: options.callRecordReadLatencyMs,
+					participantsPageSize: options.callRecordParticipantsPageSize,
 					readConcurrency: recordReadConcurrency,
 				},
 			}),

@@ -16,6 +16,8 @@ afterEach(async () => fixture?.close());
 const creates = () => fixture.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
 const patches = () => fixture.sim.countRequests({ method: 'PATCH', path: /\/subscriptions\// });
 const recordReads = () => fixture.sim.countRequests({ method: 'GET', path: /\/communications\/callRecords\// });
+/** The simulator logs a request once its answer is flushed, which can trail the client's receipt by a moment. */
+const logFlushed = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 async function activated(
 	parameters: Record<string, unknown> = {},
@@ -165,7 +167,7 @@ describe('notifications', () => {
 				callId: record.id,
 				startDateTime: record.startDateTime,
 				endDateTime: record.endDateTime,
-				participants: [adele, bianca, cyril].map((user) => ({ id: user.id, displayName: user.displayName, kind: 'user', tenantId: TENANT, userPrincipalName: null })),
+				participants: [adele, bianca, cyril].map((user) => ({ id: user.id, displayName: user.displayName, kind: 'user', tenantId: TENANT, userPrincipalName: user.userPrincipalName })),
 				receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 				subscriptionId: subscription.id,
 				tenantId: TENANT,
@@ -180,18 +182,29 @@ describe('notifications', () => {
 			},
 		]);
 		expect(items[0].data).not.toHaveProperty('sessions');
-		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.path)).toEqual([`/v1.0/communications/callRecords/${record.id}`]);
+		await logFlushed();
+		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => [r.path, r.query.$expand])).toEqual([
+			[`/v1.0/communications/callRecords/${record.id}`, 'participants_v2'],
+		]);
 	});
 
-	it('reads every session with its segments when asked, following sessions@odata.nextLink', async () => {
-		await activated({ recordOptions: { includeSessions: true, waitForRecordSeconds: 4 } }, { simulator: { callRecordSessionsPageSize: 2 } });
-		const record = callOf([adele], { sessionCount: 5 });
+	it('reads every participant, and every session with its segments when asked, following each nextLink', async () => {
+		await activated(
+			{ recordOptions: { includeSessions: true, waitForRecordSeconds: 4 } },
+			{ simulator: { callRecordSessionsPageSize: 2, callRecordParticipantsPageSize: 2 } },
+		);
+		const record = callOf([adele, bianca, cyril], { sessionCount: 5 });
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
-		const data = fixture.harness.executions[0].items[0].json.data as { sessions: Array<{ id: string; segments: unknown[] }> };
+		const item = fixture.harness.executions[0].items[0].json;
+		expect((item.participants as Array<{ id: string }>).map((participant) => participant.id)).toEqual([adele.id, bianca.id, cyril.id]);
+		const data = item.data as { sessions: Array<{ id: string; segments: unknown[] }> };
 		expect(data.sessions.map((session) => session.id)).toEqual(record.sessions.map((session) => session.id));
 		expect(data.sessions.every((session) => session.segments.length === 1)).toBe(true);
 		expect(data).not.toHaveProperty('sessions@odata.nextLink');
-		expect(recordReads()).toBe(3);
+		expect(data).not.toHaveProperty('participants_v2@odata.nextLink');
+		// The record with participants (2 pages), then with sessions (3 pages).
+		await logFlushed();
+		expect(recordReads()).toBe(5);
 	});
 
 	it('waits for a record Graph cannot return yet, and emits it once readable', async () => {
@@ -211,6 +224,7 @@ describe('notifications', () => {
 		const record = callOf([adele]);
 		fixture.sim.injectFault({ method: 'GET', pathPattern: '/communications/callRecords/', status: 429, retryAfterSeconds: 1, times: 2 });
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
+		await logFlushed();
 		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status)).toEqual([429, 429, 200]);
 		expect(fixture.harness.executions).toHaveLength(1);
 	});
@@ -220,6 +234,7 @@ describe('notifications', () => {
 		const record = callOf([adele]);
 		fixture.sim.injectFault({ method: 'GET', pathPattern: '/communications/callRecords/', status: 503 });
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
+		await logFlushed();
 		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status)).toEqual([503, 200]);
 		expect(fixture.harness.executions).toHaveLength(1);
 	});
@@ -246,6 +261,7 @@ describe('notifications', () => {
 		await fixture.deliver([notification]);
 		expect(fixture.harness.executions).toHaveLength(1);
 		expect(fixture.harness.executions[0].items).toHaveLength(1);
+		await logFlushed();
 		expect(recordReads()).toBe(1);
 	});
 
@@ -298,6 +314,7 @@ describe('notifications that must not run the workflow', () => {
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), forged)]);
 		expect(result.status).toBe(202);
 		expect(fixture.harness.executions).toHaveLength(0);
+		await logFlushed();
 		expect(recordReads()).toBeGreaterThan(1);
 		const line = logsOfThisTest().find((log) => log.message.includes('Microsoft Graph has no such call record'));
 		expect(line?.level).toBe('warn');
