@@ -92,6 +92,18 @@ describe('activation', () => {
 		expect(onlySubscription()).toMatchObject({ resource: 'communications/callRecords', changeType: 'created,updated' });
 	});
 
+	it('derives the same clientState in every activation, so racing n8n mains agree without sharing state', async () => {
+		await activated();
+		const first = onlySubscription();
+		// Another main activates the same workflow without the saved state (lost in the race).
+		fixture.restart();
+		fixture.harness.savedStaticData = '{}';
+		await fixture.harness.activate();
+		const second = onlySubscription();
+		expect(second.id).not.toBe(first.id);
+		expect(second.clientState).toBe(first.clientState);
+	});
+
 	it('splits a long user list into several subscriptions, each within the filter limit', async () => {
 		const many = Array.from({ length: 120 }, (_, n) => `${String(n).padStart(8, '0')}-1111-4111-8111-000000000000`);
 		await activated({ recordUsers: many });
