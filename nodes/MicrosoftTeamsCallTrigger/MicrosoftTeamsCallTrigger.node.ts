@@ -15,6 +15,7 @@ import {
 } from 'n8n-workflow';
 
 import { testAppCredential, testNotificationCertificate } from '../../lib/credentials/testCredentials';
+import { DEFERRED_ANSWER } from '../../lib/trigger/deferredAnswer';
 import { handleWebhook } from '../../lib/trigger/handleWebhook';
 import {
 	checkSubscriptionsExist,
@@ -64,8 +65,8 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		// Lifecycle first: n8n registers webhooks in this order, and Graph validates both URLs while the
 		// subscription is created from the "default" webhook.
 		webhooks: [
-			{ name: 'setup', httpMethod: 'POST', responseMode: 'onReceived', path: 'lifecycle' },
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'notify' },
+			{ name: 'setup', httpMethod: 'POST', responseMode: 'onReceived', ...DEFERRED_ANSWER, path: 'lifecycle' },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', ...DEFERRED_ANSWER, path: 'notify' },
 		],
 		activationMessage:
 			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
