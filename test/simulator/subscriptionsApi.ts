@@ -9,6 +9,12 @@ import {
 } from './callRecordSubscriptionRules';
 import { graphDateTime, newGuid } from './ids';
 import {
+	checkMeetingSubscriptionRequest,
+	isMeetingCallEventsResource,
+	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+	type MeetingDirectory,
+} from './meetingCallEvents';
+import {
 	checkEncryptionCertificate,
 	checkExpiration,
 	checkWebhookUrl,
@@ -39,6 +45,8 @@ export interface SubscriptionsApiDeps {
 	subscriptionPermissions: string[];
 	/** Creations in progress, and the most at once. */
 	createConcurrency?: { current: number; peak: number };
+	/** Online meetings and application access policies, for meetingCallEvents subscriptions. */
+	meetings?: MeetingDirectory;
 	now: () => number;
 }
 
@@ -79,9 +87,13 @@ export async function createSubscription(
 	version: string,
 	deps: SubscriptionsApiDeps,
 ): Promise<ApiResult> {
+	if (typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource) && deps.meetings) {
+		checkMeetingSubscriptionRequest(body, { appid: caller.appid, roles: caller.roles ?? [] }, version, deps.meetings);
+	}
+	const meeting = typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource);
 	const callRecords = typeof body.resource === 'string' && isCallRecordsResource(body.resource.replace(/^\/+/, ''));
 	const permissions = callRecords ? [CALL_RECORDS_PERMISSION] : deps.subscriptionPermissions;
-	if (!permissions.some((p) => caller.roles.includes(p))) {
+	if (!meeting && !permissions.some((p) => caller.roles.includes(p))) {
 		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
 	}
 	const request = validateCreateRequest(body, deps.rules);
@@ -218,7 +230,12 @@ export function updateSubscription(
 		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime or notificationUrl is required to update a subscription.');
 	}
 	const certificate = certificateUpdateOf(body);
-	const rules = callRecords ? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES } : deps.rules;
+	const meeting = isMeetingCallEventsResource(s.resource);
+	const rules = callRecords
+		? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES }
+		: meeting
+			? { ...deps.rules, maxLifetimeMinutes: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES }
+			: deps.rules;
 	const expiresAt = body.expirationDateTime === undefined ? s.expiresAt : checkExpiration(body.expirationDateTime, rules);
 	if (body.notificationUrl !== undefined) {
 		if (typeof body.notificationUrl !== 'string') throw new GraphHttpError(400, 'BadRequest', "Property 'notificationUrl' must be a string.");
