@@ -90,6 +90,8 @@ describe('simulated meeting call events', () => {
 			expect((await create()).status).toBe(201);
 			const second = await create({ notificationUrl: `${receiver.url}?other` , lifecycleNotificationUrl: `${receiver.url}?other` });
 			expect(second.status).toBe(409);
+			const otherForm = await create({ resource: `communications/onlineMeetings/?$filter=JoinWebUrl eq '${JOIN_URL}'` });
+			expect(otherForm.status).toBe(409);
 		});
 
 		it('answers 404 for a meeting the tenant does not have', async () => {

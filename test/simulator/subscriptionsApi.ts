@@ -11,7 +11,9 @@ import { graphDateTime, newGuid } from './ids';
 import {
 	checkMeetingSubscriptionRequest,
 	isMeetingCallEventsResource,
+	joinUrlOfSubscriptionResource,
 	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+	meetingKey,
 	type MeetingDirectory,
 } from './meetingCallEvents';
 import {
@@ -89,6 +91,15 @@ export async function createSubscription(
 ): Promise<ApiResult> {
 	if (typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource) && deps.meetings) {
 		checkMeetingSubscriptionRequest(body, { appid: caller.appid, roles: caller.roles ?? [] }, version, deps.meetings);
+		// One subscription per app per meeting, whichever documented form of the resource names it.
+		const meetingOf = (resource: string) => meetingKey(joinUrlOfSubscriptionResource(resource));
+		const wanted = meetingOf(body.resource);
+		const existing = deps.store
+			.listLive(caller.appid)
+			.find((s) => isMeetingCallEventsResource(s.resource) && meetingOf(s.resource) === wanted);
+		if (existing && deps.rejectDuplicates) {
+			throw new GraphHttpError(409, 'Conflict', `Subscription Id ${existing.id} already exists for the requested combination`);
+		}
 	}
 	const meeting = typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource);
 	const callRecords = typeof body.resource === 'string' && isCallRecordsResource(body.resource.replace(/^\/+/, ''));
