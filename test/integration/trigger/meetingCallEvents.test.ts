@@ -164,6 +164,20 @@ describe('notifications', () => {
 		expect(fixture.harness.executions).toHaveLength(1);
 	});
 
+	it('passes an event type it does not know through as unknown, with the type Graph sent', async () => {
+		await activated();
+		const event = fixture.sim.buildMeetingCallEvent({ kind: 'callStarted', extra: { eventType: 'callTransferred' } });
+		await fixture.deliver([fixture.sim.meetingNotificationFor(onlySubscription(), event)]);
+		expect(emitted()).toEqual([expect.objectContaining({ event: 'unknown', originalEventType: 'callTransferred', startDateTime: null, data: event })]);
+	});
+
+	it('subscribes for the lifetime chosen in the options', async () => {
+		await activated({ meetingOptions: { lifetimeMinutes: 120 } });
+		const lifetimeMs = Date.parse(onlySubscription().expirationDateTime) - Date.now();
+		expect(lifetimeMs).toBeGreaterThan(119 * 60_000);
+		expect(lifetimeMs).toBeLessThanOrEqual(120 * 60_000);
+	});
+
 	it('adds the raw notification when asked, without its clientState', async () => {
 		await activated({ meetingOptions: { includeRawNotification: true } });
 		const subscription = onlySubscription();
