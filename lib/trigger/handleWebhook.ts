@@ -82,13 +82,9 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	}
 
 	const parameters = readTriggerParameters(this);
-	// Meeting call events may come basic (no resource data, so no validation tokens): the clientState is
-	// then the proof, as Graph documents for basic notifications. Any rich item needs the tokens.
-	const basicMeetingBatch =
-		parameters.source === 'meetingCallEvents' &&
-		batch.validationTokens.length === 0 &&
-		accepted.every(({ item }) => item.encryptedContent === undefined || item.encryptedContent === null);
-	if (!parameters.skipValidationTokenCheck && !basicMeetingBatch) {
+	// Meeting subscriptions are made with resource data, so Graph signs their notifications: a basic one
+	// (no tokens) is not from those subscriptions and proves nothing beyond a clientState, so it is refused.
+	if (!parameters.skipValidationTokenCheck) {
 		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, state?.app ?? saved.app);
 		if (!verdict.valid && verdict.retryable) {
 			this.logger.warn(`Answered 503 to a notification batch so that Microsoft Graph delivers it again: ${verdict.reason}`);

@@ -124,18 +124,22 @@ describe('notifications', () => {
 		]);
 	});
 
-	it('emits callEnded from the earlier spelling, and from a basic notification without validation tokens', async () => {
+	it('emits callEnded from the earlier spelling', async () => {
 		await activated();
 		const subscription = onlySubscription();
 		const earlier = fixture.sim.buildMeetingCallEvent({ kind: 'callEnded', spelling: 'earlier', eventDateTime: '2026-12-01T09:30:00Z' });
 		await fixture.deliver([fixture.sim.meetingNotificationFor(subscription, earlier)]);
+		expect(emitted().map((item) => [item.event, item.startDateTime, item.endDateTime])).toEqual([['callEnded', null, '2026-12-01T09:30:00Z']]);
+	});
+
+	it('refuses a basic notification (no validation tokens) for its rich subscription: a clientState alone proves nothing Graph signed', async () => {
+		await activated();
+		const subscription = onlySubscription();
 		const basic = fixture.sim.buildMeetingCallEvent({ kind: 'callStarted', eventDateTime: '2026-12-01T10:00:00Z' });
 		const [result] = await fixture.deliver([fixture.sim.meetingNotificationFor(subscription, basic, { basic: true })]);
 		expect(result.status).toBe(202);
-		expect(emitted().map((item) => [item.event, item.startDateTime, item.endDateTime])).toEqual([
-			['callEnded', null, '2026-12-01T09:30:00Z'],
-			['callStarted', '2026-12-01T10:00:00Z', null],
-		]);
+		expect(emitted()).toEqual([]);
+		expect(logsOfThisTest().some((l) => l.level === 'warn' && l.message.includes('could not be proven to come from Microsoft Graph'))).toBe(true);
 	});
 
 	it('emits roster updates when chosen, in both spellings, with who joined and who left', async () => {
