@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,6 +19,8 @@ import { ensureN8n, freePort, N8nProcess, REPO_ROOT, requireBuiltPackage, sleep 
 export { CLIENT_ID, TENANT, USERS } from '../support/simulatorTenant';
 export const TRIGGER_NODE = 'Teams Call Trigger';
 export const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
+/** The type when n8n loads the package as an installed community package (`installedPackage`). */
+export const INSTALLED_NODE_TYPE = 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger';
 
 export interface TriggerWorkflow {
 	id: string;
@@ -75,6 +77,19 @@ export interface E2eOptions {
 	keep?: boolean;
 	/** Extra environment for n8n (a benchmark comparing n8n settings). */
 	n8nEnv?: Record<string, string>;
+	/**
+	 * Load the package as Settings > Community nodes installs it (<user folder>/.n8n/nodes/node_modules,
+	 * type `n8n-nodes-teams-calls.*`) instead of through N8N_CUSTOM_EXTENSIONS. Only then does the editor
+	 * offer the credential test: n8n links credentials to the nodes that test them for packages only.
+	 */
+	installedPackage?: boolean;
+}
+
+/** <user folder>/.n8n/nodes/node_modules/n8n-nodes-teams-calls -> this repository (its dist/ and package.json). */
+function installAsCommunityPackage(userFolder: string): void {
+	const nodeModules = path.join(userFolder, '.n8n', 'nodes', 'node_modules');
+	mkdirSync(nodeModules, { recursive: true });
+	symlinkSync(REPO_ROOT, path.join(nodeModules, 'n8n-nodes-teams-calls'), 'dir');
 }
 
 export class E2eEnvironment {
@@ -88,6 +103,8 @@ export class E2eEnvironment {
 		private readonly keep: boolean,
 		/** The app credential's secret, so tests can check it never shows up in logs or outputs. */
 		readonly clientSecret: string,
+		/** The trigger's node type as this n8n knows it. */
+		readonly nodeType: string = NODE_TYPE,
 	) {}
 
 	static async start(options: E2eOptions = {}): Promise<E2eEnvironment> {
@@ -118,9 +135,17 @@ export class E2eEnvironment {
 			writeFileSync(path.join(tlsDir, 'server-key.pem'), serverCert.keyPem, { mode: 0o600 });
 			const certificate = generateEncryptionCertificate(certificateDir);
 
+			const userFolder = path.join(tmp, 'n8n-home');
+			let extraEnv = options.n8nEnv;
+			if (options.installedPackage) {
+				installAsCommunityPackage(userFolder);
+				const noExtensions = path.join(tmp, 'no-custom-extensions');
+				mkdirSync(noExtensions);
+				extraEnv = { N8N_CUSTOM_EXTENSIONS: noExtensions, ...extraEnv };
+			}
 			n8n = new N8nProcess({
 				paths,
-				userFolder: path.join(tmp, 'n8n-home'),
+				userFolder,
 				port: await freePort(),
 				brokerPort: await freePort(),
 				tls: {
@@ -131,7 +156,7 @@ export class E2eEnvironment {
 				},
 				customExtensions: dist,
 				encryptionKey: 'e2e-fixed-encryption-key-0123456789abcdef',
-				extraEnv: options.n8nEnv,
+				extraEnv,
 			});
 			await n8n.start();
 			const api = new N8nApi(n8n.baseUrl, ca.caCertPem);
@@ -147,7 +172,8 @@ export class E2eEnvironment {
 				privateKeyPem: certificate.privateKeyPem,
 				certificateId: certificate.certificateId,
 			});
-			return new E2eEnvironment(sim, n8n, api, tmp, certificate, { app, certificate: cert }, options.keep ?? process.env.N8N_E2E_KEEP === '1', clientSecret);
+			const nodeType = options.installedPackage ? INSTALLED_NODE_TYPE : NODE_TYPE;
+			return new E2eEnvironment(sim, n8n, api, tmp, certificate, { app, certificate: cert }, options.keep ?? process.env.N8N_E2E_KEEP === '1', clientSecret, nodeType);
 		} catch (error) {
 			if (n8n) {
 				process.stderr.write(`n8n log tail:\n${n8n.tail(80)}\n`);
@@ -167,7 +193,7 @@ export class E2eEnvironment {
 				{
 					id: randomUUID(),
 					name: TRIGGER_NODE,
-					type: NODE_TYPE,
+					type: this.nodeType,
 					typeVersion,
 					position: [0, 0],
 					webhookId,
