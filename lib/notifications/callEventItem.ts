@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { eventTypeOf, normaliseDirection, normaliseEventType } from './callEvent';
 import type { SubscriptionSlot } from '../subscriptions/subscriptionState';
+import { watchedUserFields } from './watchedUserFields';
 
 /** One workflow item per call event. `data` is the decrypted resource with every field kept. */
 export function callEventItem(
@@ -18,7 +19,7 @@ export function callEventItem(
 	const item: IDataObject = {
 		event,
 		direction,
-		userId: slot.userId,
+		...watchedUserFields(slot),
 		csUrl: (resource.csUrl ?? resource.joinCallUrl ?? null) as string | null,
 		callId: (resource.callId ?? null) as string | null,
 		receivedAt,

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 
 import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
 import { deleteSubscription, listSubscriptions, type GraphSubscription } from '../graph/subscriptionsApi';
-import { resolveUserId } from '../graph/users';
+import { resolveUser } from '../graph/users';
 import { ActivationRefusedError, refusalFor, userFailure, type UserFailure } from './activationVerdict';
 import { derivedClientState, randomClientState } from './clientState';
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
 import { resourceFor, sameResource, settingsKey, type SubscriptionSettings } from './subscriptionSettings';
-import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
+import { slotFor, type SubscriptionSlot, type SubscriptionState } from './subscriptionState';
 
 /** Each creation waits for Graph's handshake on the URL: a few at once, not a hundred one by one. */
 export const ACTIVATION_CONCURRENCY = 4;
@@ -75,8 +75,8 @@ export async function createSubscriptions(
 	if (leftovers) {
 		const found = leftovers;
 		const outcomes = await mapWithConcurrency(slots, ACTIVATION_CONCURRENCY, async (slot, index) => {
-			const userId = await resolveUserId(deps.graph, slot.user);
-			const resolved = { ...slot, userId, resource: resourceFor(settings.resourceTemplate, userId) };
+			const user = await resolveUser(deps.graph, slot.user);
+			const resolved = { ...slotFor(slot, user), resource: resourceFor(settings.resourceTemplate, user.id) };
 			slots[index] = resolved;
 			for (const leftover of found.filter((subscription) => sameResource(subscription.resource, resolved.resource))) {
 				await deleteSubscription(deps.graph, leftover.id);

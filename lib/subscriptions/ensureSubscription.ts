@@ -6,11 +6,11 @@ import {
 	listSubscriptions,
 	renewSubscription,
 } from '../graph/subscriptionsApi';
-import { resolveUserId } from '../graph/users';
+import { resolveUser } from '../graph/users';
 import { expiryFor, ourSubscriptionFor, postSubscription, slotWith } from './postSubscription';
 import type { SubscriptionDeps } from './subscriptionDeps';
 import { resourceFor } from './subscriptionSettings';
-import type { SubscriptionSlot, SubscriptionState } from './subscriptionState';
+import { slotFor, type SubscriptionSlot, type SubscriptionState } from './subscriptionState';
 
 /**
  * - verify: ask Graph whether it still exists (activation and restart); renew if due.
@@ -53,8 +53,8 @@ export async function ensureSubscription(
 	if (!callsGraph) return slot;
 	if (!slot.userId) {
 		// Activation could not look the user up; the slot still holds the resource template.
-		const userId = await resolveUserId(deps.graph, slot.user);
-		return restore(deps, state, { ...slot, userId, resource: resourceFor(slot.resource, userId) });
+		const user = await resolveUser(deps.graph, slot.user);
+		return restore(deps, state, { ...slotFor(slot, user), resource: resourceFor(slot.resource, user.id) });
 	}
 	if (slot.subscriptionId && slot.certificateId) {
 		const { certificateId } = await deps.certificate();

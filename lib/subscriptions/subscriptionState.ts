@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { CloudEndpoints } from '../clouds';
+import type { ResolvedUser } from '../graph/users';
 
 /**
  * One watched user's subscription. The clientState is chosen once per activation and kept when the
@@ -12,6 +13,9 @@ export interface SubscriptionSlot {
 	userId: string;
 	/** As the workflow author entered it (UPN or ID), for messages. */
 	user: string;
+	/** From the directory at activation, for items; absent when the app may not read users. */
+	userPrincipalName?: string;
+	displayName?: string;
 	resource: string;
 	clientState: string;
 	subscriptionId?: string;
@@ -45,6 +49,16 @@ export interface SubscriptionState {
 }
 
 const STATE_KEY = 'teamsCallSubscriptions';
+
+/** The slot for a user the directory has just resolved: names from an earlier lookup do not outlive it. */
+export function slotFor(slot: SubscriptionSlot, user: ResolvedUser): SubscriptionSlot {
+	const resolved: SubscriptionSlot = { ...slot, userId: user.id };
+	delete resolved.userPrincipalName;
+	delete resolved.displayName;
+	if (user.userPrincipalName) resolved.userPrincipalName = user.userPrincipalName;
+	if (user.displayName) resolved.displayName = user.displayName;
+	return resolved;
+}
 
 function isSlot(value: unknown): value is SubscriptionSlot {
 	const slot = value as SubscriptionSlot;

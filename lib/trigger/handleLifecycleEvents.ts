@@ -1,6 +1,7 @@
 import type { IDataObject, IWebhookFunctions } from 'n8n-workflow';
 
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
+import { watchedUserFields } from '../notifications/watchedUserFields';
 import { ensureSubscription } from '../subscriptions/ensureSubscription';
 import { explainSubscriptionError } from '../subscriptions/explainSubscriptionError';
 import type { SubscriptionDeps } from '../subscriptions/subscriptionDeps';
@@ -33,7 +34,7 @@ export async function handleLifecycleEvents(
 		const event = String(item.lifecycleEvent);
 		if (event === 'missed') {
 			context.logger.warn(`Microsoft Graph reports missed call notifications for ${slot.user} (subscription ${String(item.subscriptionId)})`);
-			missedItems.push({ event: 'missed', userId: slot.userId, subscriptionId: item.subscriptionId as string, tenantId: (item.tenantId ?? null) as string | null, receivedAt });
+			missedItems.push({ event: 'missed', ...watchedUserFields(slot), subscriptionId: item.subscriptionId as string, tenantId: (item.tenantId ?? null) as string | null, receivedAt });
 			continue;
 		}
 		if (event !== 'reauthorizationRequired' && event !== 'subscriptionRemoved') {

@@ -43,7 +43,8 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		// it acquires them lazily (BENCHMARKS.md, part 5).
 		version: [1, 2],
 		defaultVersion: 2,
-		subtitle: '={{$parameter["events"].join(", ")}}',
+		// The labels a person reads in the Events field, not its stored values.
+		subtitle: '={{$parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
 		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends',
 		defaults: { name: 'Microsoft Teams Call Trigger' },
 		inputs: [],

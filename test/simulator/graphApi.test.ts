@@ -72,6 +72,11 @@ describe('simulated Microsoft Graph', () => {
 				expect(res.body).toMatchObject(USER);
 			}
 		});
+		it('returns only the properties $select names', async () => {
+			const res = await graphCall(sim, token, 'GET', `/v1.0/users/${USER.id}?$select=id`);
+			expect(res.status).toBe(200);
+			expect(Object.keys(res.body as object).sort()).toEqual(['@odata.context', 'id']);
+		});
 		it('404s an unknown user', async () => {
 			const res = await graphCall(sim, token, 'GET', '/v1.0/users/nobody@contoso.example');
 			expect(res.status).toBe(404);

@@ -128,7 +128,7 @@ async function route(req: IncomingMessage, ctx: RequestContext, deps: GraphServe
 	const api = deps.subscriptions;
 
 	if (collection === 'users' && id && !action && m === 'GET') {
-		return getUser(id, caller, version, deps.directory, api.graphBaseUrl());
+		return getUser(id, ctx.url.searchParams.get('$select'), caller, version, deps.directory, api.graphBaseUrl());
 	}
 	if (collection === 'subscriptions' && more.length === 0) {
 		if (!id && m === 'POST') return createSubscription(await readJson(req), caller, version, api);

@@ -63,6 +63,8 @@ describe('call notifications', () => {
 				event: 'callStarted',
 				direction: 'incoming',
 				userId: adele.id,
+				userPrincipalName: adele.userPrincipalName,
+				userDisplayName: adele.displayName,
 				csUrl: started.csUrl,
 				callId: started.callId,
 				receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -75,6 +77,29 @@ describe('call notifications', () => {
 			expect.objectContaining({ event: 'callEnded', direction: 'outgoing', userId: bianca.id, data: ended }),
 		]);
 		expect((items[0].data as Record<string, unknown>).futureField).toEqual({ nested: true });
+	});
+
+	it('names the user in each item whether the user was entered by principal name or by ID', async () => {
+		const { sim, harness, subscriptionOf } = await activated({ users: [adele.userPrincipalName, bianca.id] });
+		const events = [adele, bianca].map((user) => {
+			const sub = subscriptionOf(user);
+			return sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }));
+		});
+		await fixture.deliver(events);
+		expect(harness.executions[0].items.map(({ json }) => [json.userId, json.userPrincipalName, json.userDisplayName])).toEqual([
+			[adele.id, adele.userPrincipalName, adele.displayName],
+			[bianca.id, bianca.userPrincipalName, bianca.displayName],
+		]);
+	});
+
+	it('subscribes a user entered by ID when the app may not read users, and leaves the names out of its items', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] }, { permissions: ['CallEvents.Read.All'] });
+		await fixture.harness.activate();
+		const [sub] = fixture.sim.subscriptions();
+		expect(sub.resource).toContain(adele.id);
+		expect(fixture.sim.findRequests({ method: 'GET', path: new RegExp(`/users/${adele.id}$`) }).map((r) => r.status)).toEqual([403]);
+		await fixture.deliver([fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'started' }))]);
+		expect(fixture.harness.executions[0].items[0].json).toMatchObject({ userId: adele.id, userPrincipalName: null, userDisplayName: null });
 	});
 
 	it.each([
