@@ -16,6 +16,8 @@ const quick = flag('quick');
 const parts = new Set((option('only') ?? '1,2,3,4,6').split(',').map(Number));
 // Part 5 starts a real n8n (test/e2e harness; first use installs n8n into .cache/n8n-e2e, ~2.9 GB): opt-in.
 if (flag('e2e')) parts.add(5);
+// Part 7 starts queue mode (Postgres, Redis and three n8n processes, through the same harness): opt-in too.
+if (flag('queue')) parts.add(7);
 const outFile = resolve(option('out') ?? 'bench/results.json');
 
 /** The shape of bench/e2e.ts's result, restated so that main.ts does not pull the e2e harness into its build. */
@@ -32,6 +34,32 @@ interface E2eSummary {
 interface E2eModule {
 	E2E_SETTINGS: Array<{ name: string; slug: string; n8nEnv: Record<string, string> }>;
 	benchE2e: (reps: number, settings: E2eModule['E2E_SETTINGS'][number]) => Promise<E2eSummary>;
+}
+
+/** The shape of bench/queue.ts's result (restated for the same reason). */
+interface QueueSummary {
+	processes: string;
+	workerConcurrency: string;
+	logLevel: string;
+	rows: Array<{
+		endpoint: string;
+		batch: number;
+		events: number;
+		posts: number;
+		concurrency: number;
+		notAcknowledged: number;
+		redeliveries: number;
+		undelivered: number;
+		replyMedianMs: number;
+		replyP99Ms: number;
+		allAnsweredMs: number;
+		allFinishedMs: number;
+		eventsPerSecond: number;
+		executionsSucceeded: number;
+		executionsExpected: number;
+		itemsCounted?: number;
+		distinctCallIds?: number;
+	}>;
 }
 
 function machine() {
@@ -262,6 +290,51 @@ async function main() {
 		);
 		// Upload and JSON parsing of 16 MiB happen before n8n calls the node (the bare express column); the target is what the node adds.
 		targets.push({ target: 'worst-case forged request, 50 users, 16 MiB: time to answer in the node < 100 ms (max)', measured: `${fmt(forged.nodeMaxMs, 2)} ms (at the client ${fmt(forged.answerMaxMs)} ms; bare express ${fmt(forged.floorMaxMs)} ms)`, holds: forged.nodeMaxMs < 100 });
+	}
+
+	if (parts.has(7)) {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { benchQueue } = require('./queue') as { benchQueue: () => Promise<QueueSummary> };
+		const queue = await benchQueue();
+		results.queue = queue;
+		sections.push(
+			`Part 7 — queue mode, real n8n 2.41.1 (${queue.processes}; worker concurrency ${queue.workerConcurrency}; n8n log level ${queue.logLevel}): ` +
+				'encrypted call events POSTed to the webhook process → executions (trigger → NoOp) finished on the worker\n' +
+				table(
+					['endpoint', 'call events', 'POSTs × events', 'in flight', 'reply median', 'reply p99', 'not 2xx in 3 s', 'redelivered', 'undelivered', 'all answered', 'all executions finished', 'events/s', 'executions succeeded', 'items', 'distinct calls'],
+					queue.rows.map((r) => [
+						r.endpoint,
+						String(r.events),
+						`${r.posts} × ${r.batch}`,
+						String(r.concurrency),
+						`${fmt(r.replyMedianMs)} ms`,
+						`${fmt(r.replyP99Ms)} ms`,
+						String(r.notAcknowledged),
+						String(r.redeliveries),
+						String(r.undelivered),
+						`${fmt(r.allAnsweredMs / 1000, 2)} s`,
+						`${fmt(r.allFinishedMs / 1000, 2)} s`,
+						fmt(r.eventsPerSecond, 0),
+						`${r.executionsSucceeded} of ${r.executionsExpected}`,
+						r.itemsCounted === undefined ? '–' : String(r.itemsCounted),
+						r.distinctCallIds === undefined ? '–' : String(r.distinctCallIds),
+					]),
+				),
+		);
+		for (const r of queue.rows.filter((row) => row.distinctCallIds !== undefined)) {
+			targets.push({
+				target: `queue mode, ${r.events} call events in POSTs of ${r.batch}, Graph's retries: each runs once on the worker`,
+				measured: `${r.executionsSucceeded} executions for ${r.executionsExpected} delivered POSTs, ${r.distinctCallIds} distinct calls in ${r.itemsCounted} items`,
+				holds: r.undelivered === 0 && r.executionsSucceeded === r.executionsExpected && r.itemsCounted === r.events && r.distinctCallIds === r.events,
+			});
+		}
+		for (const r of queue.rows) {
+			targets.push({
+				target: `queue mode, ${r.endpoint}, POSTs of ${r.batch}, ${r.concurrency} in flight: every POST answered 2xx within Graph's 3 s`,
+				measured: `${r.posts - r.notAcknowledged}/${r.posts} on the first attempt (p99 ${fmt(r.replyP99Ms)} ms)`,
+				holds: r.notAcknowledged === 0,
+			});
+		}
 	}
 
 	results.targets = targets;

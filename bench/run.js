@@ -8,7 +8,8 @@
  *
  * Arguments are passed through: `npm run bench -- --quick` (fewer repetitions), `--runs=N` (part 1 pairs), `--only=1,2` (parts),
  * `--out=bench/results.json`, `--e2e` (adds part 5: a real n8n; needs `npm run build` first, and installs n8n
- * into .cache/n8n-e2e on first use, about 2.9 GB — see test/e2e/README.md).
+ * into .cache/n8n-e2e on first use, about 2.9 GB — see test/e2e/README.md), `--queue` (adds part 7: queue mode, Postgres,
+ * Redis, a main, a webhook process and a worker; also needs `npm run build`).
  */
 const { spawnSync, spawn } = require('child_process');
 const fs = require('fs');
@@ -23,8 +24,8 @@ const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 't
 	stdio: 'inherit',
 });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-if (process.argv.includes('--e2e')) {
-	console.error('bench: compiling part 5 (bench/e2e.ts and the test/e2e harness) …');
+if (process.argv.includes('--e2e') || process.argv.includes('--queue')) {
+	console.error('bench: compiling parts 5 and 7 (bench/e2e.ts, bench/queue.ts and the test/e2e harness) …');
 	const e2e = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'tsconfig.e2e.json')], { cwd: repoRoot, stdio: 'inherit' });
 	if (e2e.status !== 0) process.exit(e2e.status ?? 1);
 }

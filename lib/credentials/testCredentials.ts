@@ -4,15 +4,20 @@ import { readAppCredential } from '../auth/appCredential';
 import { requestFreshGraphToken } from '../auth/graphTokenProvider';
 import { rolesOfAccessToken } from '../auth/tokenRoles';
 import { checkValidityPeriod } from '../certificates/checkCertificateUsable';
+import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION } from '../subscriptions/callSources';
 import { readNotificationCertificate } from './notificationCertificate';
 
-/** The permission the trigger cannot work without; earlier previews named it CallConversation.Read.All. */
-const CALL_EVENTS_PERMISSIONS = ['CallEvents.Read.All', 'CallConversation.Read.All'];
+/** Each source and the application permissions that allow it (any one of them). */
+const SOURCES = [
+	// Earlier previews named the permission CallConversation.Read.All.
+	{ name: 'Call Events (Preview)', permissions: [CALL_EVENTS_PERMISSION, 'CallConversation.Read.All'] },
+	{ name: 'Call Records', permissions: [CALL_RECORDS_PERMISSION] },
+];
 const USER_READ_PERMISSION = 'User.Read.All';
 const GRANT_HOW =
 	'In Entra ID > App registrations > your app > API permissions, add it under Microsoft Graph > Application permissions, then Grant admin consent';
 
-/** What the token's roles mean for the trigger, or why the test fails. */
+/** What the token's roles mean for each source of the trigger, or why the test fails. */
 function permissionsVerdict(tenantId: string, roles: string[] | undefined): INodeCredentialTestResult {
 	const signedIn = `Signed in to tenant ${tenantId} and received a Microsoft Graph token`;
 	if (roles === undefined) return { status: 'OK', message: `${signedIn} (its permissions could not be read)` };
@@ -21,13 +26,20 @@ function permissionsVerdict(tenantId: string, roles: string[] | undefined): INod
 	const userRead = has(USER_READ_PERMISSION)
 		? ''
 		: ` ${USER_READ_PERMISSION} is not granted: it is needed only if you enter users by name (user principal name) instead of object ID.`;
-	if (!CALL_EVENTS_PERMISSIONS.some(has)) {
+	const allowed = SOURCES.filter((source) => source.permissions.some(has));
+	const missing = SOURCES.filter((source) => !allowed.includes(source));
+	const needs = (sources: typeof SOURCES) => sources.map((source) => `${source.name} needs ${source.permissions[0]}`).join('; ');
+	if (allowed.length === 0) {
 		return {
 			status: 'Error',
-			message: `${signedIn}, but the app lacks the application permission ${CALL_EVENTS_PERMISSIONS[0]}, without which it cannot subscribe to anyone's calls (permissions granted: ${granted}). ${GRANT_HOW}.${userRead}`,
+			message: `${signedIn}, but the app lacks the application permission of every source of this trigger (${needs(SOURCES)}), so it cannot subscribe to anyone's calls (permissions granted: ${granted}). ${GRANT_HOW}.${userRead}`,
 		};
 	}
-	return { status: 'OK', message: `${signedIn} with the permissions ${granted}.${userRead}` };
+	const notAllowed = missing.length > 0 ? ` Not allowed: ${needs(missing)}.` : '';
+	return {
+		status: 'OK',
+		message: `${signedIn} with the permissions ${granted}. Sources it allows: ${allowed.map((source) => source.name).join(', ')}.${notAllowed}${userRead}`,
+	};
 }
 
 function failure(error: unknown): INodeCredentialTestResult {

@@ -15,18 +15,24 @@ export interface GraphSubscription {
 	encryptionCertificateId?: string | null;
 }
 
-export interface NewSubscription {
-	changeType: 'updated';
+interface NewSubscriptionBase {
 	notificationUrl: string;
 	lifecycleNotificationUrl: string;
 	resource: string;
 	expirationDateTime: string;
 	clientState: string;
-	includeResourceData: true;
-	encryptionCertificate: string;
-	encryptionCertificateId: string;
 	latestSupportedTlsVersion: 'v1_2';
 }
+
+/** Rich (call events): encrypted resource data. Basic (call records): the resource's ID only. */
+export type NewSubscription =
+	| (NewSubscriptionBase & {
+			changeType: 'updated';
+			includeResourceData: true;
+			encryptionCertificate: string;
+			encryptionCertificateId: string;
+	  })
+	| (NewSubscriptionBase & { changeType: string; includeResourceData?: undefined });
 
 const MAX_PAGES = 100;
 

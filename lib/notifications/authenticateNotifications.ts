@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+import { callRecordIdOf } from '../subscriptions/callSources';
 import type { SubscriptionSlot } from '../subscriptions/subscriptionState';
 
 export interface AuthenticatedItem {
@@ -48,6 +49,8 @@ function indexOf(slots: SubscriptionSlot[]): SlotIndex {
  * activation could not look up yet has no ID, and no subscription: nothing is about it.
  */
 function aboutUser(item: Record<string, unknown>, slot: SubscriptionSlot): boolean {
+	// A call-records slot's notifications name a record, whoever took part.
+	if (slot.target?.kind === 'callRecords') return callRecordIdOf(item.resource) !== undefined;
 	return slot.userId !== '' && typeof item.resource === 'string' && item.resource.toLowerCase().includes(slot.userId);
 }
 

@@ -39,6 +39,11 @@ export class RecentCallEvents {
 		return true;
 	}
 
+	/** Whether the key was seen within the window; records nothing. */
+	has(key: string, now = Date.now()): boolean {
+		return (this.expiries.get(key) ?? 0) > now;
+	}
+
 	get size(): number {
 		return this.expiries.size;
 	}

@@ -1,3 +1,4 @@
+import type { CallSource } from './callSources';
 import { explainSubscriptionError } from './explainSubscriptionError';
 import { failureKind, type FailureKind } from './failureKind';
 
@@ -21,8 +22,8 @@ export class ActivationRefusedError extends Error {
 	}
 }
 
-export function userFailure(error: unknown, user: string, notificationUrl: string): UserFailure {
-	return { user, kind: failureKind(error), message: explainSubscriptionError(error, user, notificationUrl), error };
+export function userFailure(error: unknown, user: string, notificationUrl: string, source?: CallSource): UserFailure {
+	return { user, kind: failureKind(error), message: explainSubscriptionError(error, user, notificationUrl, source), error };
 }
 
 /**

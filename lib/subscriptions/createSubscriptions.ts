@@ -4,7 +4,12 @@ import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
 import { deleteSubscription, listSubscriptions, type GraphSubscription } from '../graph/subscriptionsApi';
 import { resolveUser } from '../graph/users';
 import { ActivationRefusedError, refusalFor, userFailure, type UserFailure } from './activationVerdict';
-import { derivedClientState, randomClientState } from './clientState';
+import {
+	callRecordsSlotKey,
+	callRecordsSlotLabel,
+	callRecordsTargets,
+} from './callSources';
+import { derivedClientState, derivedClientStateFromSecret, randomClientState } from './clientState';
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
 import { resourceFor, sameResource, settingsKey, type SubscriptionSettings } from './subscriptionSettings';
@@ -43,15 +48,17 @@ export async function createSubscriptions(
 		activationId: randomBytes(12).toString('hex'),
 		...urls,
 		apiVersion: settings.apiVersion,
+		...(settings.source === 'callRecords' ? { source: settings.source, changeType: settings.changeType } : {}),
 		lifetimeMinutes: settings.lifetimeMinutes,
 		settingsKey: settingsKey(settings),
 		app: deps.app,
 		slots: [],
 	};
 	const failures: UserFailure[] = [];
-	const fail = (user: string, error: unknown) => failures.push(userFailure(error, user, urls.notificationUrl));
+	const fail = (user: string, error: unknown) => failures.push(userFailure(error, user, urls.notificationUrl, settings.source));
 
 	let leftovers: GraphSubscription[] | undefined;
+	let listFailure: { error: unknown } | undefined;
 	try {
 		leftovers = (await listSubscriptions(deps.graph)).filter(
 			(subscription) =>
@@ -59,24 +66,17 @@ export async function createSubscriptions(
 				previous?.slots.some((slot) => slot.subscriptionId === subscription.id),
 		);
 	} catch (error) {
-		for (const user of settings.users) fail(user, error);
+		listFailure = { error };
 	}
 
-	const clientStateKey = await deps
-		.certificate()
-		.then((certificate) => certificate.keyRing.keyFor(certificate.certificateId))
-		.catch(() => undefined);
-	const slots: SubscriptionSlot[] = settings.users.map((user) => ({
-		userId: '',
-		user,
-		resource: settings.resourceTemplate,
-		clientState: clientStateKey ? derivedClientState(clientStateKey, urls.notificationUrl, user) : randomClientState(),
-	}));
+	const slots: SubscriptionSlot[] =
+		settings.source === 'callRecords' ? await callRecordsSlots(deps, settings, urls) : await userSlots(deps, settings, urls);
+	// Every slot, the whole tenant's included, is left for the renewal timer to subscribe.
+	if (listFailure) for (const slot of slots) fail(slot.user, listFailure.error);
 	if (leftovers) {
 		const found = leftovers;
 		const outcomes = await mapWithConcurrency(slots, ACTIVATION_CONCURRENCY, async (slot, index) => {
-			const user = await resolveUser(deps.graph, slot.user);
-			const resolved = { ...slotFor(slot, user), resource: resourceFor(settings.resourceTemplate, user.id) };
+			const resolved = slot.target ? slot : await resolvedUserSlot(deps, settings, slot);
 			slots[index] = resolved;
 			for (const leftover of found.filter((subscription) => sameResource(subscription.resource, resolved.resource))) {
 				await deleteSubscription(deps.graph, leftover.id);
@@ -93,6 +93,51 @@ export async function createSubscriptions(
 	const refusal = refusalFor(failures, created, options.allOrNothing);
 	if (refusal) throw new ActivationRefusedError(refusal, failures);
 	return { state: { ...state, slots }, failures };
+}
+
+async function userSlots(deps: SubscriptionDeps, settings: SubscriptionSettings, urls: WebhookUrls): Promise<SubscriptionSlot[]> {
+	const clientStateKey = await deps
+		.certificate()
+		.then((certificate) => certificate.keyRing.keyFor(certificate.certificateId))
+		.catch(() => undefined);
+	return settings.users.map((user) => ({
+		userId: '',
+		user,
+		resource: settings.resourceTemplate,
+		clientState: clientStateKey ? derivedClientState(clientStateKey, urls.notificationUrl, user) : randomClientState(),
+	}));
+}
+
+async function resolvedUserSlot(deps: SubscriptionDeps, settings: SubscriptionSettings, slot: SubscriptionSlot): Promise<SubscriptionSlot> {
+	const user = await resolveUser(deps.graph, slot.user);
+	return { ...slotFor(slot, user), resource: resourceFor(settings.resourceTemplate, user.id) };
+}
+
+/**
+ * Call records: every user is looked up first, because the filter chunks are built from their IDs. A
+ * user that cannot be looked up refuses the activation (the filter would silently leave them out); no
+ * user at all means the whole tenant.
+ */
+async function callRecordsSlots(
+	deps: SubscriptionDeps,
+	settings: SubscriptionSettings,
+	urls: WebhookUrls,
+): Promise<SubscriptionSlot[]> {
+	const lookups = await mapWithConcurrency(settings.users, ACTIVATION_CONCURRENCY, async (user) => (await resolveUser(deps.graph, user)).id);
+	const failures = lookups.flatMap((outcome, index) =>
+		outcome.ok ? [] : [userFailure(outcome.error, settings.users[index], urls.notificationUrl, 'callRecords')],
+	);
+	if (failures.length > 0) {
+		throw new ActivationRefusedError(refusalFor(failures, 0, true) ?? failures[0].message, failures);
+	}
+	const idsToUsers = new Map(settings.users.map((user, index) => [(lookups[index] as { value: string }).value, user]));
+	return callRecordsTargets([...idsToUsers.keys()]).map(({ resource, target }) => ({
+		userId: callRecordsSlotKey(target),
+		user: callRecordsSlotLabel(target, target.participantIds.map((id) => idsToUsers.get(id) ?? id)),
+		resource,
+		target,
+		clientState: derivedClientStateFromSecret(deps.appSecretDigest, urls.notificationUrl, resource),
+	}));
 }
 
 /** Leftovers for users no longer watched would otherwise keep delivering to this URL. */

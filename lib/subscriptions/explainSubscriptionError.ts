@@ -1,25 +1,32 @@
 import { TokenRequestError } from '../auth/tokenRequestError';
 import { GraphApiError } from '../graph/graphApiError';
+import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION, type CallSource } from './callSources';
 
-export const CALL_EVENTS_PERMISSION = 'CallEvents.Read.All';
+export { CALL_EVENTS_PERMISSION } from './callSources';
 
 /**
  * What went wrong with a user's subscription, in words that say what to change. Graph's own message is
  * kept at the end: its codes are stable, its wording is the detail support will ask for.
  */
-export function explainSubscriptionError(error: unknown, user: string, notificationUrl: string): string {
+export function explainSubscriptionError(error: unknown, user: string, notificationUrl: string, source: CallSource = 'callEvents'): string {
 	if (error instanceof TokenRequestError) return error.message;
 	if (!(error instanceof GraphApiError)) return `${user}: ${(error as Error).message}`;
 	const ids = error.requestIds;
 	const graphSaid = `Graph said: ${error.code}: ${error.graphMessage}${ids ? ` (${ids})` : ''}`;
+	if (error.status === 403 && source === 'callRecords') {
+		if (/maximum number|quota|limit/i.test(error.graphMessage)) {
+			return `${user}: Microsoft Graph allows at most 100 call-record subscriptions per organization, for all apps together, and that many exist. Delete some, or watch the whole tenant with one subscription (leave Users empty). ${graphSaid}`;
+		}
+		return `${user}: the app is not allowed to subscribe to call records. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_RECORDS_PERMISSION}, then Grant admin consent. ${graphSaid}`;
+	}
 	if (error.status === 403) {
-		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this. ${graphSaid}`;
+		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this, and so can a tenant that does not have this unreleased preview: the Source "Call Records" (released, v1.0) gives the end of every call of the watched users instead. ${graphSaid}`;
 	}
 	if (error.status === 400 && /validation/i.test(error.graphMessage)) {
 		return `${user}: Microsoft Graph could not validate the webhook URL ${notificationUrl}. It must be public HTTPS that Graph can reach from the internet and that answers within 10 seconds: set N8N_WEBHOOK_URL (or WEBHOOK_URL) to n8n's public address and check the reverse proxy or tunnel. ${graphSaid}`;
 	}
-	if (error.status === 404 || (error.status === 400 && /resource/i.test(error.graphMessage))) {
-		return `${user}: Microsoft Graph does not offer this resource here. Check the user, the Graph API version and the resource path; call events are a preview API and may not be enabled for the tenant. ${graphSaid}`;
+	if (source === 'callEvents' && (error.status === 404 || (error.status === 400 && /resource/i.test(error.graphMessage)))) {
+		return `${user}: Microsoft Graph does not offer this resource here. Check the user, the Graph API version and the resource path; call events are a preview API that Microsoft has not released, and most tenants do not have it: the Source "Call Records" (released, v1.0) gives the end of every call of the watched users instead. ${graphSaid}`;
 	}
 	if (error.status === 429) {
 		return `${user}: Microsoft Graph is throttling requests${error.retryAfterSeconds !== undefined ? ` (retry after ${error.retryAfterSeconds} s)` : ''}. It will be retried. ${graphSaid}`;

@@ -6,6 +6,7 @@ import {
 	listSubscriptions,
 	renewSubscription,
 	type GraphSubscription,
+	type NewSubscription,
 } from '../graph/subscriptionsApi';
 import type { SubscriptionDeps } from './subscriptionDeps';
 import { sameResource } from './subscriptionSettings';
@@ -49,6 +50,33 @@ export function ourSubscriptionFor(
 }
 
 /**
+ * What Graph is asked for. Call events are rich (encrypted with the certificate credential); call records
+ * are basic, so that source needs no certificate at all.
+ */
+async function subscriptionBody(deps: SubscriptionDeps, state: SubscriptionState, slot: SubscriptionSlot): Promise<NewSubscription> {
+	const common = {
+		notificationUrl: state.notificationUrl,
+		// One URL for both: n8n may re-register only the webhook whose create() failed, and a second URL
+		// that is not registered would fail Graph's validation for good.
+		lifecycleNotificationUrl: state.notificationUrl,
+		resource: slot.resource,
+		expirationDateTime: expiryFor(state, deps.now()),
+		clientState: slot.clientState,
+		latestSupportedTlsVersion: 'v1_2' as const,
+	};
+	if (slot.target?.kind === 'callRecords') return { ...common, changeType: state.changeType ?? 'created' };
+	const certificate = await deps.certificate();
+	checkValidityPeriod(certificate.validity, 'notification encryption', deps.now());
+	return {
+		...common,
+		changeType: 'updated',
+		includeResourceData: true,
+		encryptionCertificate: certificate.encryptionCertificate,
+		encryptionCertificateId: certificate.certificateId,
+	};
+}
+
+/**
  * Creates the slot's subscription. Graph refuses a second subscription for the same resource with 409.
  * At our own URL that one is either from this activation (adopt it: it has our clientState) or a
  * leftover of an earlier one (replace it: its clientState is lost). At another URL it belongs to
@@ -60,22 +88,7 @@ export async function postSubscription(
 	slot: SubscriptionSlot,
 	onConflictAtOurUrl: 'adopt' | 'replace',
 ): Promise<SubscriptionSlot> {
-	const certificate = await deps.certificate();
-	checkValidityPeriod(certificate.validity, 'notification encryption', deps.now());
-	const body = {
-		changeType: 'updated' as const,
-		notificationUrl: state.notificationUrl,
-		// One URL for both: n8n may re-register only the webhook whose create() failed, and a second URL
-		// that is not registered would fail Graph's validation for good.
-		lifecycleNotificationUrl: state.notificationUrl,
-		resource: slot.resource,
-		expirationDateTime: expiryFor(state, deps.now()),
-		clientState: slot.clientState,
-		includeResourceData: true as const,
-		encryptionCertificate: certificate.encryptionCertificate,
-		encryptionCertificateId: certificate.certificateId,
-		latestSupportedTlsVersion: 'v1_2' as const,
-	};
+	const body = await subscriptionBody(deps, state, slot);
 	for (let attempt = 1; ; attempt++) {
 		try {
 			const created = await createSubscription(deps.graph, body);

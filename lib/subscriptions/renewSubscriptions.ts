@@ -35,7 +35,7 @@ export async function renewSubscriptions(
 		} catch (error) {
 			const cause = error instanceof SubscriptionLostError ? error.cause : error;
 			if (error instanceof SubscriptionLostError) slots[index] = error.slot;
-			const message = explainSubscriptionError(cause, slot.user, state.notificationUrl);
+			const message = explainSubscriptionError(cause, slot.user, state.notificationUrl, state.source);
 			const report = health.recordFailure(slots[index], state, cause, deps.now());
 			deps.logger.warn(
 				`Renewing the Graph subscription for ${slot.user} failed (attempt ${health.failuresOf(slot.user)}): ${message}`,

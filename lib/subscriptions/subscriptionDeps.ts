@@ -8,8 +8,13 @@ import type { SubscriptionApp } from './subscriptionState';
 export interface SubscriptionDeps {
 	graph: GraphClient;
 	app: SubscriptionApp;
-	/** Loaded lazily: only creating a subscription needs it. */
+	/** Loaded lazily: only creating a subscription with resource data needs it. */
 	certificate: () => Promise<NotificationCertificate>;
+	/**
+	 * Secret and the same in every n8n process of the instance: a digest of the app credential's secret or
+	 * private key. Keys the clientState of sources without a notification certificate.
+	 */
+	appSecretDigest: Buffer;
 	now: () => Date;
 	logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
 }

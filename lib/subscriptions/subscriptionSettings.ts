@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { CALL_RECORDS_MAX_LIFETIME_MINUTES, type CallSource } from './callSources';
+
 export const DEFAULT_RESOURCE_TEMPLATE = 'users/{id}/callConversations';
 export const MAX_LIFETIME_MINUTES = 1440;
 const USER_ID_PLACEHOLDER = /\{id\}/gi;
@@ -10,6 +12,10 @@ export interface SubscriptionSettings {
 	resourceTemplate: string;
 	lifetimeMinutes: number;
 	apiVersion: string;
+	/** Absent: call events (the preview), as in every workflow saved before sources existed. */
+	source?: CallSource;
+	/** Call records: 'created', 'updated' or 'created,updated'. */
+	changeType?: string;
 }
 
 export class SubscriptionSettingsError extends Error {
@@ -17,6 +23,7 @@ export class SubscriptionSettingsError extends Error {
 }
 
 export function validateSettings(settings: SubscriptionSettings): SubscriptionSettings {
+	if (settings.source === 'callRecords') return validateCallRecordsSettings(settings);
 	const users = [...new Set(settings.users.map((user) => user.trim()).filter(Boolean))];
 	if (users.length === 0) {
 		throw new SubscriptionSettingsError('Add at least one user to watch (object ID or user principal name)');
@@ -42,6 +49,22 @@ export function validateSettings(settings: SubscriptionSettings): SubscriptionSe
 	return { users, resourceTemplate, lifetimeMinutes, apiVersion };
 }
 
+/** Call records: users are optional (none: the whole tenant), Graph allows 4,230 minutes, v1.0 only. */
+function validateCallRecordsSettings(settings: SubscriptionSettings): SubscriptionSettings {
+	const users = [...new Set(settings.users.map((user) => user.trim()).filter(Boolean))];
+	const lifetimeMinutes = Math.floor(settings.lifetimeMinutes);
+	if (!(lifetimeMinutes >= 1 && lifetimeMinutes <= CALL_RECORDS_MAX_LIFETIME_MINUTES)) {
+		throw new SubscriptionSettingsError(
+			`The subscription lifetime must be 1 to ${CALL_RECORDS_MAX_LIFETIME_MINUTES} minutes (Graph allows at most 4,230 minutes for call records)`,
+		);
+	}
+	const changeType = settings.changeType ?? '';
+	if (!/^(created|updated|created,updated)$/.test(changeType)) {
+		throw new SubscriptionSettingsError('Choose at least one event: Call Ended or Call Record Updated');
+	}
+	return { users, resourceTemplate: '', lifetimeMinutes, apiVersion: 'v1.0', source: 'callRecords', changeType };
+}
+
 export function resourceFor(template: string, userId: string): string {
 	return template.split('{id}').join(userId);
 }
@@ -54,8 +77,13 @@ export function sameResource(a: string, b: string): boolean {
 }
 
 export function settingsKey(settings: SubscriptionSettings): string {
+	// Call events hash exactly what they hashed before sources existed: their saved state stays current.
+	const fields =
+		settings.source === 'callRecords'
+			? [settings.users, 'callRecords', settings.changeType]
+			: [settings.users, settings.resourceTemplate, settings.apiVersion];
 	return createHash('sha256')
-		.update(JSON.stringify([settings.users, settings.resourceTemplate, settings.apiVersion]))
+		.update(JSON.stringify(fields))
 		.digest('hex')
 		.slice(0, 32);
 }

@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import type { CloudEndpoints } from '../clouds';
 import type { ResolvedUser } from '../graph/users';
+import type { CallSource, SlotTarget } from './callSources';
 
 /**
  * One watched user's subscription. The clientState is chosen once per activation and kept when the
@@ -24,6 +25,8 @@ export interface SubscriptionSlot {
 	renewedAt?: string;
 	/** The encryption certificate the subscription was made with; a rotated credential moves it. */
 	certificateId?: string;
+	/** What the slot subscribes to when it is not one user's calls (see callSources.ts); absent: a user. */
+	target?: SlotTarget;
 }
 
 /** Who the subscriptions were made for: what a notification's validation token must name. Not secret. */
@@ -40,6 +43,10 @@ export interface SubscriptionState {
 	notificationUrl: string;
 	lifecycleUrl: string;
 	apiVersion: string;
+	/** Absent in state saved before sources existed: the preview call events. */
+	source?: CallSource;
+	/** The subscriptions' changeType; absent: 'updated' (call events). */
+	changeType?: string;
 	lifetimeMinutes: number;
 	/** What the slots were made from; a change of settings means a new set of subscriptions. */
 	settingsKey: string;

@@ -57,7 +57,7 @@ export async function handleLifecycleEvents(
 			context.logger.info(`Handled ${event} for ${slot.user}: subscription ${slots[index].subscriptionId} until ${slots[index].expiresAt}`);
 		} catch (error) {
 			context.logger.error(
-				`Could not handle ${event} for ${slot.user}; the renewal timer will retry: ${explainSubscriptionError(error, slot.user, state.notificationUrl)}`,
+				`Could not handle ${event} for ${slot.user}; the renewal timer will retry: ${explainSubscriptionError(error, slot.user, state.notificationUrl, state.source)}`,
 			);
 		}
 	}

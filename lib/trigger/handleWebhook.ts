@@ -11,6 +11,7 @@ import {
 } from '../subscriptions/subscriptionState';
 import { decryptCallEvents } from './decryptCallEvents';
 import { handleLifecycleEvents } from './handleLifecycleEvents';
+import { readNotifiedCallRecords } from './readNotifiedCallRecords';
 import { stashTestItems } from './manualHandoff';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters } from './triggerParameters';
@@ -46,7 +47,10 @@ async function applyLifecycleEvents(
  * Graph's side of the conversation: the validation handshake, then batches of notifications. Before the
  * answer come only the cheap checks: shape, clientState, and the validation tokens against signing keys
  * held in memory (a batch that cannot be verified yet is answered 503, so that Graph delivers it again).
- * Decryption and any Graph call come after the 202, well inside Graph's 3 seconds.
+ * Any Graph call comes after the 202. Rich notifications are decrypted before it (see below). n8n 2.41 awaits
+ * webhook() and only then starts the execution with its workflowData (webhook-helpers executeWebhook);
+ * the response already sent through getResponseObject() and noWebhookResponse: true keep it from
+ * answering again, so reading call records, however long Graph takes, never delays the answer.
  */
 export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -90,7 +94,6 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 			return NO_RESPONSE;
 		}
 	}
-	response.status(202).end();
 	if (batch.beyondCapCount > 0) {
 		this.logger.warn(`Ignored ${batch.beyondCapCount} notifications past the first ${MAX_ITEMS_PER_REQUEST} of one request`);
 	}
@@ -98,8 +101,16 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	const receivedAt = new Date().toISOString();
 	const lifecycleItems = accepted.filter(({ item }) => typeof item.lifecycleEvent === 'string');
 	const changeItems = accepted.filter(({ item }) => typeof item.lifecycleEvent !== 'string');
+	// Reading call records and handling lifecycle events call Graph, which may take longer than Graph
+	// waits for the answer: those are answered first. Decrypting is quick, so for rich notifications n8n
+	// answers, once it has started (in queue mode: queued) the execution, and a process that dies before
+	// then leaves Graph without a 2xx, so Graph delivers the batch again.
+	const answeredFirst = parameters.source === 'callRecords' || lifecycleItems.length > 0;
+	if (answeredFirst) response.status(202).end();
 	const output: IDataObject[] = [];
-	if (changeItems.length > 0) {
+	if (changeItems.length > 0 && parameters.source === 'callRecords') {
+		output.push(...(await readNotifiedCallRecords(this, changeItems, parameters, triggerKey, receivedAt)));
+	} else if (changeItems.length > 0) {
 		output.push(...(await decryptCallEvents(this, changeItems, parameters, triggerKey, receivedAt)));
 	}
 	if (lifecycleItems.length > 0) {
@@ -107,8 +118,13 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 		if (parameters.emitMissedNotifications) output.push(...missed);
 	}
 
-	if (output.length === 0) return NO_RESPONSE;
+	if (output.length === 0) {
+		if (!answeredFirst) response.status(202).end();
+		return NO_RESPONSE;
+	}
 	const items: INodeExecutionData[] = output.map((json) => ({ json }));
 	if (this.getMode() === 'manual') stashTestItems(this, items);
-	return { noWebhookResponse: true, workflowData: [items] };
+	// Without noWebhookResponse, n8n answers with the webhook's responseCode (202, no body) after it has
+	// started the execution.
+	return answeredFirst ? { noWebhookResponse: true, workflowData: [items] } : { workflowData: [items] };
 }

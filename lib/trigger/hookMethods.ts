@@ -102,7 +102,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 			const found: UserFailure[] = [];
 			const slots = outcomes.map((outcome, index) => {
 				if (outcome.ok) return outcome.value;
-				found.push(userFailure(outcome.error, state.slots[index].user, urls.notificationUrl));
+				found.push(userFailure(outcome.error, state.slots[index].user, urls.notificationUrl, state.source));
 				return outcome.error instanceof SubscriptionLostError ? outcome.error.slot : state.slots[index];
 			});
 			const working = outcomes.filter((outcome) => outcome.ok).length;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sleep, type IHookFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
@@ -33,6 +34,7 @@ export async function subscriptionDepsFor(
 			sleep,
 		}),
 		certificate: options.freshCertificate ? freshCertificate : () => notificationCertificateFor(context, []),
+		appSecretDigest: createHash('sha256').update(JSON.stringify(credential.auth)).digest(),
 		now: () => new Date(),
 		logger: context.logger,
 	};

@@ -15,6 +15,7 @@ import {
 } from 'n8n-workflow';
 
 import { testAppCredential, testNotificationCertificate } from '../../lib/credentials/testCredentials';
+import { DEFERRED_ANSWER } from '../../lib/trigger/deferredAnswer';
 import { handleWebhook } from '../../lib/trigger/handleWebhook';
 import {
 	checkSubscriptionsExist,
@@ -23,6 +24,7 @@ import {
 } from '../../lib/trigger/hookMethods';
 import { passOnWebhookItems } from '../../lib/trigger/manualHandoff';
 import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
+import { callRecordProperties, onlyForSource, sourceProperty } from './sourceProperties';
 import { triggerProperties } from './triggerProperties';
 
 /**
@@ -43,30 +45,33 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		// it acquires them lazily (BENCHMARKS.md, part 5).
 		version: [1, 2],
 		defaultVersion: 2,
-		// The labels a person reads in the Events field, not its stored values.
-		subtitle: '={{$parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
-		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends',
+		// The labels a person reads in the Events field, not its stored values; call records name their source.
+		subtitle:
+			'={{$parameter["source"] === "callRecords" ? "Call Records: " + $parameter["recordEvents"].join(", ").replace("callEnded", "Call Ended").replace("callRecordUpdated", "Call Record Updated") : $parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
+		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends, or when its call record is ready',
 		defaults: { name: 'Microsoft Teams Call Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 'microsoftGraphAppApi', required: true, testedBy: 'microsoftGraphAppApiTest' },
 			{
+				// Only the preview's rich notifications are encrypted; call records are basic.
 				name: 'microsoftGraphNotificationCertificateApi',
 				required: true,
 				testedBy: 'microsoftGraphNotificationCertificateApiTest',
+				displayOptions: { show: { source: ['callEvents'] } },
 			},
 		],
 		// Lifecycle first: n8n registers webhooks in this order, and Graph validates both URLs while the
 		// subscription is created from the "default" webhook.
 		webhooks: [
-			{ name: 'setup', httpMethod: 'POST', responseMode: 'onReceived', path: 'lifecycle' },
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'notify' },
+			{ name: 'setup', httpMethod: 'POST', responseMode: 'onReceived', ...DEFERRED_ANSWER, path: 'lifecycle' },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', ...DEFERRED_ANSWER, path: 'notify' },
 		],
 		activationMessage:
 			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
 		eventTriggerDescription: 'Waiting for a Microsoft Teams call to start or end',
-		properties: triggerProperties,
+		properties: [sourceProperty, ...onlyForSource('callEvents', triggerProperties), ...callRecordProperties],
 	};
 
 	methods = {

@@ -315,10 +315,17 @@ describe('n8n editor in Chromium: the Teams call trigger as a person meets it', 
 		message: Array<string | RegExp>,
 		shotName: string,
 	): Promise<void> {
-		const json = env.workflowJson(workflowName, { users, events: ['callStarted', 'callEnded'], directions: ['incoming', 'outgoing'], options: {} }, randomUUID());
-		const [trigger] = json.nodes as Array<{ credentials: Record<string, unknown> }>;
-		trigger.credentials.microsoftGraphAppApi = appCredential;
-		const { id } = await env.api.createWorkflow(json);
+		const trigger = {
+			id: randomUUID(),
+			name: 'Teams Call Trigger',
+			type: env.nodeType,
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: randomUUID(),
+			parameters: { users, events: ['callStarted', 'callEnded'], directions: ['incoming', 'outgoing'], options: {} },
+			credentials: { microsoftGraphAppApi: appCredential, microsoftGraphNotificationCertificateApi: env.credentials.certificate },
+		};
+		const { id } = await env.api.createWorkflow({ name: workflowName, nodes: [trigger], connections: {}, settings: { executionOrder: 'v1' } });
 		await page.goto(`/workflow/${id}`);
 		await expectVisible(page.getByTestId('canvas-trigger-node'), `the trigger of "${workflowName}" on the canvas`, 60_000);
 		await publish();

@@ -9,8 +9,8 @@
  * never write to Graph" is measured with the main stopped: any subscription write in that window came
  * from them.
  */
-import type { StoredSubscription } from '../simulator';
-import { TENANT, TRIGGER_NODE, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import type { DeliveryResult, StoredSubscription } from '../simulator';
+import { TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import type { N8nExecution } from './n8nApi';
 import { sleep } from './n8nProcess';
@@ -20,6 +20,16 @@ const LIFETIME_MS = 60_000;
 const RENEWAL_LIFETIMES = Number(process.env.N8N_E2E_QUEUE_LIFETIMES ?? 5);
 /** How long after the main's readiness the subscriptions must be back (scenario 5). */
 const RECOVERY_BOUND_MS = 30_000;
+
+/** Scenario 6: Graph's pace, and the window before a SIGKILL that the log reports on. */
+const STREAM_INTERVAL_MS = 500;
+const KILL_WINDOW_MS = 2_000;
+
+interface StreamedEvent {
+	callId: string;
+	requestId: string;
+	result?: DeliveryResult;
+}
 
 const [adele, bianca] = USERS;
 const WATCHED = [adele, bianca];
@@ -146,6 +156,8 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 	});
 
 	it('7. the same call event delivered to each webhook process in turn: the trigger runs once per process; n8n\'s Remove Duplicates node passes it once', async () => {
+		// The main restarted in scenario 2: on a slow machine a subscription can expire before the main is back.
+		await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id), 60_000);
 		const sub = onlyLiveOf(adele.id);
 		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
 		const item = env.sim.notificationFor(sub, event);
@@ -174,6 +186,88 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		// n8n's own deduplication, kept in Postgres and used by the worker, lets the event through once.
 		expect(executions.map((e) => env.itemsOf(e, ONCE_PER_CALL_EVENT).map((i) => i.callId))).toEqual([[event.callId], []]);
 		process.stderr.write(`scenario 7: deliveries to ${deliveries.map((d) => d.upstream).join(', ')} -> ${executions.length} executions, 1 past Remove Duplicates\n`);
+	});
+
+	it('6. a webhook process restarted mid-stream (SIGTERM), another killed (SIGKILL): every call event Graph delivered, retrying, runs on the worker', async () => {
+		// Fixed for the whole stream: the main renews them in place (PATCH), the webhook processes never touch them.
+		const subscriptions = await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id), 60_000);
+		const before = (await env.executions(workflow)).length;
+		const createsBefore = creates();
+		const sent: StreamedEvent[] = [];
+		const deliveries: Array<Promise<void>> = [];
+		let streaming = true;
+		// Graph's side: one call event every STREAM_INTERVAL_MS, each delivered with Graph's retries
+		// (exponential back-off from 1 s), whatever the processes behind the balancer are doing.
+		const stream = (async () => {
+			for (let n = 0; streaming; n++) {
+				const sub = subscriptions[n % subscriptions.length];
+				const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+				const entry: StreamedEvent = { callId: String(event.callId), requestId: `scenario-6-${n}` };
+				sent.push(entry);
+				const delivery = env.sim.sendBatch([env.sim.notificationFor(sub, event)], {
+					retries: 8,
+					retryDelayMs: 1_000,
+					headers: { 'X-Request-Id': entry.requestId },
+				});
+				deliveries.push(delivery.then(([result]) => void (entry.result = result)));
+				await sleep(STREAM_INTERVAL_MS);
+			}
+		})();
+		// A balancer keeps sending to a stopped process until its health check notices: those get a 502.
+		env.publicAddress.healthChecks = false;
+		let sigtermAt = 0;
+		let killedAt = 0;
+		try {
+			await sleep(3_000);
+			sigtermAt = Date.now();
+			await env.webhook(0).stop();
+			await env.webhook(0).start();
+			await sleep(3_000);
+			killedAt = await env.kill(env.webhook(1));
+			await env.webhook(1).start();
+			await sleep(3_000);
+		} finally {
+			streaming = false;
+			await stream;
+			env.publicAddress.healthChecks = true;
+		}
+		await Promise.all(deliveries);
+
+		const routed = (event: StreamedEvent) => env.publicAddress.log.filter((r) => r.requestId === event.requestId);
+		expect(sent.filter((e) => !e.result?.delivered).map((e) => e.requestId)).toEqual([]);
+		await env.waitForExecutions(workflow, before + sent.length, 120_000);
+		await sleep(5_000);
+		const executions = (await env.waitForExecutions(workflow, before + sent.length)).slice(before);
+		const runs = new Map<string, number>();
+		for (const execution of executions) {
+			expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
+			for (const item of env.itemsOf(execution)) runs.set(String(item.callId), (runs.get(String(item.callId)) ?? 0) + 1);
+		}
+		const lost = sent.filter((e) => !runs.has(e.callId));
+		const twice = sent.filter((e) => (runs.get(e.callId) ?? 0) > 1);
+		const retried = sent.filter((e) => (e.result?.attempts.length ?? 0) > 1);
+		const reached = (name: string, from: number, to: number) =>
+			env.publicAddress.log.filter((r) => r.requestId?.startsWith('scenario-6-') && r.upstream === name && r.time >= from && r.time <= to);
+		process.stderr.write(
+			`scenario 6: ${sent.length} call events over ${Math.round((Date.now() - sigtermAt) / 1000)} s, ${retried.length} delivered again by Graph ` +
+				`(${sent.reduce((sum, e) => sum + (e.result?.attempts.length ?? 0), 0)} attempts), ` +
+				`${reached('webhook-1', killedAt - KILL_WINDOW_MS, killedAt).length} request(s) reached webhook-1 in the ${KILL_WINDOW_MS} ms before SIGKILL; ` +
+				`${executions.length} executions: ${lost.length} event(s) lost, ${twice.length} run twice` +
+				[...lost.map((e) => ['lost', e] as const), ...twice.map((e) => ['twice', e] as const)]
+					.map(([what, e]) => `\n  ${what}: ${routed(e).map((r) => `${r.upstream} ${r.status} after ${r.answeredAt - r.time} ms, ${r.answeredAt - killedAt} ms from SIGKILL`).join('; ')}`)
+					.join('') +
+				'\n',
+		);
+		// The restarts really happened, and Graph's retries were needed (502 from the stopped upstreams).
+		expect(env.webhook(0).logs()).toContain('Received SIGTERM');
+		expect(retried.length).toBeGreaterThan(0);
+		// Every event ran. n8n answers a notification only once its job is in Redis, so a kill before that
+		// leaves Graph without a 2xx and it delivers again; SIGTERM lets requests in flight finish.
+		expect(lost.map((e) => e.requestId)).toEqual([]);
+		// An event runs twice only if Graph delivered it again (a late or lost answer) to a process that had not seen it.
+		expect(twice.filter((e) => (e.result?.attempts.length ?? 0) < 2).map((e) => e.requestId)).toEqual([]);
+		// Restarting webhook processes touches no subscription.
+		expect(creates()).toBe(createsBefore);
 	});
 
 	it('4. a subscription recreated by the main after a 404 on renewal is accepted by the webhook process without a restart', async () => {
@@ -302,16 +396,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 
 	it('8. "listen for test event" with manual runs offloaded to the workers: the test event reaches the editor', async () => {
 		const finishedBefore = env.executionIdsIn(env.worker, 'Worker finished execution');
-		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
-			workflowId: workflow.id,
-			startNodes: [],
-			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
-		});
-		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
-		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
-			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
-			return found.length === WATCHED.length ? found : undefined;
-		});
+		const testSubscriptions = await env.listenForTestEvent(workflow, WATCHED.length);
 		const test = testSubscriptions.find((s) => s.resource.includes(bianca.id))!;
 		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);

@@ -7,19 +7,27 @@
  * N8N_WEBHOOK_URL is that address, so the subscriptions the main creates point Graph at the webhook
  * processes. Variable names checked against n8n 2.41.1's @n8n/config.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 
-import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions, type StoredSubscription } from '../simulator';
-import { ensureTestCa, issueServerCertificate } from '../simulator/testCa';
-import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from '../support/simulatorTenant';
-import { generateEncryptionCertificate, NODE_TYPE, TRIGGER_NODE, waitFor, type EncryptionCertificate, type TriggerWorkflow } from './e2eEnvironment';
-import { N8nApi, outputOf, type N8nExecution } from './n8nApi';
+import type { GraphSimulator, GraphSimulatorOptions } from '../simulator';
+import { N8nApi } from './n8nApi';
 import { ensureN8n, freePort, N8nProcess, requireBuiltPackage, type N8nProcessOptions } from './n8nProcess';
 import { PostgresServer, RedisServer } from './services';
+import {
+	createTriggerCredentials,
+	ENCRYPTION_KEY,
+	startTenantSimulator,
+	TriggerEnvironment,
+	waitFor,
+	writeCertificates,
+	type EncryptionCertificate,
+	type TriggerCredentials,
+	type TriggerWorkflow,
+} from './triggerEnvironment';
 
 export const ONCE_PER_CALL_EVENT = 'Once per call event';
 
@@ -39,14 +47,20 @@ export interface RoutedRequest {
 	path: string;
 	upstream: string;
 	status: number;
+	/** When the upstream's answer was complete (0 if none). */
+	answeredAt: number;
+	/** The sender's X-Request-Id, so a test can tell which deliveries belong to one event. */
+	requestId?: string;
 }
 
 /**
  * The public address: an HTTPS reverse proxy with the load balancer's routing rule. `/webhook/` goes to
- * the webhook processes in turn (skipping stopped ones); anything else goes to the main.
+ * the webhook processes in turn (skipping stopped ones while `healthChecks` is on); anything else goes to
+ * the main. A stopped upstream is answered 502, as a balancer does before its health check notices.
  */
 class PublicAddress {
 	readonly log: RoutedRequest[] = [];
+	healthChecks = true;
 	private next = 0;
 	private server: Server | undefined;
 	url = '';
@@ -62,10 +76,20 @@ class PublicAddress {
 		this.server = createServer({ cert: this.tls.cert, key: this.tls.key }, (req, res) => {
 			const isProduction = (req.url ?? '').startsWith('/webhook/');
 			const upstream = isProduction ? this.pickWebhook() : this.main();
-			const entry: RoutedRequest = { time: Date.now(), method: req.method ?? '', path: req.url ?? '', upstream: upstream ? this.names(upstream) : 'none', status: 0 };
+			const requestId = req.headers['x-request-id'];
+			const entry: RoutedRequest = {
+				time: Date.now(),
+				method: req.method ?? '',
+				path: req.url ?? '',
+				upstream: upstream ? this.names(upstream) : 'none',
+				status: 0,
+				answeredAt: 0,
+				requestId: typeof requestId === 'string' ? requestId : undefined,
+			};
 			this.log.push(entry);
 			if (!upstream || !upstream.isRunning) {
 				entry.status = 502;
+				entry.answeredAt = Date.now();
 				res.writeHead(502).end();
 				return;
 			}
@@ -76,13 +100,17 @@ class PublicAddress {
 				(upstreamRes) => {
 					entry.status = upstreamRes.statusCode ?? 0;
 					res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+					upstreamRes.on('end', () => (entry.answeredAt = Date.now()));
 					upstreamRes.pipe(res);
 				},
 			);
 			forward.on('timeout', () => forward.destroy(new Error('upstream timeout')));
 			forward.on('error', () => {
-				entry.status = 502;
-				if (!res.headersSent) res.writeHead(502);
+				entry.answeredAt = Date.now();
+				if (!res.headersSent) {
+					entry.status = 502;
+					res.writeHead(502);
+				}
 				res.end();
 			});
 			req.pipe(forward);
@@ -95,7 +123,7 @@ class PublicAddress {
 		const all = this.webhooks();
 		for (let i = 0; i < all.length; i++) {
 			const candidate = all[(this.next + i) % all.length];
-			if (candidate.isRunning) {
+			if (candidate.isRunning || !this.healthChecks) {
 				this.next = (this.next + i + 1) % all.length;
 				return candidate;
 			}
@@ -112,12 +140,9 @@ class PublicAddress {
 	}
 }
 
-export class QueueModeEnvironment {
+export class QueueModeEnvironment extends TriggerEnvironment {
 	readonly processes = new Map<string, N8nProcess>();
-	readonly credentials: { app: { id: string; name: string }; certificate: { id: string; name: string } } = {
-		app: { id: '', name: '' },
-		certificate: { id: '', name: '' },
-	};
+	credentials!: TriggerCredentials;
 	api!: N8nApi;
 	sim!: GraphSimulator;
 	publicAddress!: PublicAddress;
@@ -126,11 +151,15 @@ export class QueueModeEnvironment {
 	certificate!: EncryptionCertificate;
 	clientSecret = '';
 	private tlsPaths!: N8nProcessOptions['tls'];
+	// Executions pass through Redis and a worker.
+	protected override readonly executionsTimeoutMs = 60_000;
 
 	private constructor(
 		readonly tmp: string,
 		private readonly options: QueueModeOptions,
-	) {}
+	) {
+		super();
+	}
 
 	get main(): N8nProcess {
 		return this.processes.get('main')!;
@@ -162,24 +191,15 @@ export class QueueModeEnvironment {
 		const env = new QueueModeEnvironment(tmp, options);
 		try {
 			await env.startServices();
-			await env.startSimulator();
-			const ca = ensureTestCa();
-			const serverCert = issueServerCertificate(ca, ['localhost', '127.0.0.1']);
-			const tlsDir = path.join(tmp, 'tls');
-			const certificateDir = path.join(tmp, 'encryption-certificate');
-			for (const dir of [tlsDir, certificateDir]) mkdirSync(dir, { recursive: true });
-			writeFileSync(path.join(tlsDir, 'server-cert.pem'), serverCert.certPem);
-			writeFileSync(path.join(tlsDir, 'server-key.pem'), serverCert.keyPem, { mode: 0o600 });
-			env.tlsPaths = {
-				certPath: path.join(tlsDir, 'server-cert.pem'),
-				keyPath: path.join(tlsDir, 'server-key.pem'),
-				caPath: ca.caCertPath,
-				caPem: ca.caCertPem,
-			};
-			env.certificate = generateEncryptionCertificate(certificateDir);
+			const tenant = await startTenantSimulator(options.simulator);
+			env.sim = tenant.sim;
+			env.clientSecret = tenant.clientSecret;
+			const { tls, serverCert, certificate } = writeCertificates(tmp);
+			env.tlsPaths = tls;
+			env.certificate = certificate;
 
 			env.publicAddress = new PublicAddress(
-				{ cert: serverCert.certPem, key: serverCert.keyPem, ca: ca.caCertPem },
+				{ cert: serverCert.certPem, key: serverCert.keyPem, ca: tls.caPem },
 				() => env.main,
 				() => env.webhookProcesses(),
 				(p) => env.nameOf(p),
@@ -206,7 +226,7 @@ export class QueueModeEnvironment {
 					brokerPort: await freePort(),
 					tls: env.tlsPaths,
 					customExtensions: dist,
-					encryptionKey: 'e2e-fixed-encryption-key-0123456789abcdef',
+					encryptionKey: ENCRYPTION_KEY,
 					command,
 					readinessUrl: command === 'worker' ? `http://127.0.0.1:${healthPort}/healthz/readiness` : undefined,
 					extraEnv: { ...common, QUEUE_HEALTH_CHECK_PORT: String(healthPort), ...extra },
@@ -221,15 +241,9 @@ export class QueueModeEnvironment {
 			others.push(await add('worker', 'worker'));
 			await Promise.all(others.map((p) => p.start()));
 
-			env.api = new N8nApi(env.main.baseUrl, ca.caCertPem);
+			env.api = new N8nApi(env.main.baseUrl, tls.caPem);
 			await env.api.setUp();
-			env.credentials.app = await env.api.createCredential('Graph app (simulator)', 'microsoftGraphAppApi', simulatorAppCredential(env.sim, env.clientSecret));
-			env.credentials.certificate = await env.api.createCredential('Notification certificate (e2e)', 'microsoftGraphNotificationCertificateApi', {
-				certificateFormat: 'pem',
-				certificatePem: env.certificate.certificatePem,
-				privateKeyPem: env.certificate.privateKeyPem,
-				certificateId: env.certificate.certificateId,
-			});
+			env.credentials = await createTriggerCredentials(env.api, env.sim, env.clientSecret, env.certificate);
 			return env;
 		} catch (error) {
 			for (const [name, p] of env.processes) process.stderr.write(`${name} log tail:\n${p.tail(40)}\n`);
@@ -243,115 +257,33 @@ export class QueueModeEnvironment {
 		this.redis = await RedisServer.start(path.join(this.tmp, 'redis'));
 	}
 
-	private async startSimulator(): Promise<void> {
-		this.sim = await startGraphSimulator({ validationTimeoutMs: 10_000, ...this.options.simulator });
-		this.sim.registerTenant(TENANT);
-		this.clientSecret = `e2e~${randomBytes(18).toString('base64url')}`;
-		this.sim.registerApp({
-			tenantId: TENANT,
-			clientId: CLIENT_ID,
-			secrets: [{ value: this.clientSecret }],
-			permissions: ['CallEvents.Read.All', 'User.Read.All'],
-		});
-		for (const user of USERS) this.sim.addUser(user);
-	}
-
 	/**
-	 * trigger → NoOp, and trigger → "Once per call event": n8n's Remove Duplicates node keeping items whose
-	 * call ID and event it has not seen in earlier executions (n8n keeps that history in its database).
+	 * trigger → NoOp, and (unless `removeDuplicates` is false) trigger → "Once per call event": n8n's Remove
+	 * Duplicates node keeping items whose call ID and event it has not seen in earlier executions (n8n keeps
+	 * that history in its database).
 	 */
-	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>): Promise<TriggerWorkflow> {
-		const webhookId = randomUUID();
-		const { id } = await this.api.createWorkflow({
-			name,
-			nodes: [
-				{
-					id: randomUUID(),
-					name: TRIGGER_NODE,
-					type: NODE_TYPE,
-					typeVersion: 2,
-					position: [0, 0],
-					webhookId,
-					parameters,
-					credentials: {
-						microsoftGraphAppApi: this.credentials.app,
-						microsoftGraphNotificationCertificateApi: this.credentials.certificate,
-					},
-				},
-				{ id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} },
-				{
-					id: randomUUID(),
-					name: ONCE_PER_CALL_EVENT,
-					type: 'n8n-nodes-base.removeDuplicates',
-					typeVersion: 2,
-					position: [260, 200],
-					parameters: {
-						operation: 'removeItemsSeenInPreviousExecutions',
-						logic: 'removeItemsWithAlreadySeenKeyValues',
-						dedupeValue: '={{ $json.callId }}:{{ $json.event }}',
-						options: {},
-					},
-				},
-			],
-			connections: {
-				[TRIGGER_NODE]: {
-					main: [
-						[
-							{ node: 'NoOp', type: 'main', index: 0 },
-							{ node: ONCE_PER_CALL_EVENT, type: 'main', index: 0 },
-						],
-					],
-				},
-			},
-			settings: { executionOrder: 'v1' },
-		});
-		const base = this.publicAddress.url;
+	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>, { removeDuplicates = true } = {}): Promise<TriggerWorkflow> {
+		return this.createWorkflowWithTrigger(name, parameters, { alsoTo: removeDuplicates ? [this.onceNode()] : [] });
+	}
+
+	protected get publicUrl(): string {
+		return this.publicAddress.url;
+	}
+
+	private onceNode(): Record<string, unknown> & { name: string } {
 		return {
-			id,
-			webhookId,
-			notifyUrl: `${base}/webhook/${webhookId}/notify`,
-			lifecycleUrl: `${base}/webhook/${webhookId}/lifecycle`,
-			testNotifyUrl: `${base}/webhook-test/${webhookId}/notify`,
-			testLifecycleUrl: `${base}/webhook-test/${webhookId}/lifecycle`,
+			id: randomUUID(),
+			name: ONCE_PER_CALL_EVENT,
+			type: 'n8n-nodes-base.removeDuplicates',
+			typeVersion: 2,
+			position: [260, 200],
+			parameters: {
+				operation: 'removeItemsSeenInPreviousExecutions',
+				logic: 'removeItemsWithAlreadySeenKeyValues',
+				dedupeValue: '={{ $json.callId }}:{{ $json.event }}',
+				options: {},
+			},
 		};
-	}
-
-	live(workflow: TriggerWorkflow, userId?: string): StoredSubscription[] {
-		return this.sim
-			.subscriptions()
-			.filter((s) => s.notificationUrl === workflow.notifyUrl && (userId === undefined || s.resource.includes(userId)));
-	}
-
-	async waitForSubscriptions(workflow: TriggerWorkflow, userIds: string[], timeoutMs = 30_000): Promise<StoredSubscription[]> {
-		return waitFor(
-			`one live subscription for each of ${userIds.length} user(s)`,
-			() => {
-				const live = this.live(workflow);
-				const ok = userIds.every((id) => live.filter((s) => s.resource.includes(id)).length === 1);
-				return ok && live.length === userIds.length ? live : undefined;
-			},
-			timeoutMs,
-		);
-	}
-
-	async executions(workflow: TriggerWorkflow): Promise<N8nExecution[]> {
-		return this.api.executions(workflow.id);
-	}
-
-	async waitForExecutions(workflow: TriggerWorkflow, count: number, timeoutMs = 60_000): Promise<N8nExecution[]> {
-		return waitFor(
-			`${count} finished execution(s)`,
-			async () => {
-				const all = await this.executions(workflow);
-				return all.length >= count && all.every((e) => e.status !== 'running' && e.status !== 'new') ? all : undefined;
-			},
-			timeoutMs,
-			500,
-		);
-	}
-
-	itemsOf(execution: N8nExecution, nodeName = TRIGGER_NODE): Array<Record<string, unknown>> {
-		return outputOf(execution, nodeName);
 	}
 
 	/** Execution IDs a process's log says it enqueued (webhook, main) or ran (worker). */
@@ -366,6 +298,17 @@ export class QueueModeEnvironment {
 		await whileStopped?.();
 		await this.main.start();
 		await this.api.login();
+	}
+
+	/** SIGKILL to a process (and its task runner): no shutdown at all; resolves once it is gone. */
+	async kill(target: N8nProcess): Promise<number> {
+		const pid = target.pid;
+		if (pid === undefined || !target.isRunning) throw new Error(`${this.nameOf(target)} is not running`);
+		const killedAt = Date.now();
+		process.kill(-pid, 'SIGKILL');
+		await waitFor(`${this.nameOf(target)} to die`, () => !target.isRunning, 10_000, 20);
+		await target.stop();
+		return killedAt;
 	}
 
 	/** Every log, by process. */

@@ -301,17 +301,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 	it('8b. manual "listen for test event" on the deactivated workflow: one call event on the test URL, nothing left behind', async () => {
 		const before = (await env.executions(workflow)).length;
 		const createsBefore = env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
-		const run = await env.api.rest<{ data?: { waitingForWebhook?: boolean } }>('POST', `/workflows/${workflow.id}/run`, {
-			workflowId: workflow.id,
-			startNodes: [],
-			destinationNode: { nodeName: TRIGGER_NODE, mode: 'inclusive' },
-		});
-		expect([run.status, run.body?.data?.waitingForWebhook]).toEqual([200, true]);
-		const testSubscriptions = await waitFor('test subscriptions on the webhook-test URL', () => {
-			const found = env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl);
-			// Since the update above, the workflow watches two users.
-			return found.length === 2 ? found : undefined;
-		});
+		// Since the update above, the workflow watches two users.
+		const testSubscriptions = await env.listenForTestEvent(workflow, 2);
 		for (const s of testSubscriptions) {
 			expect(s.lifecycleNotificationUrl).toBe(workflow.testNotifyUrl);
 			// "Listen for test event" has no renewal timer: Graph's shortest lifetime, not a day.

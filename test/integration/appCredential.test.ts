@@ -63,7 +63,10 @@ describe('the app credential against a local Entra ID', () => {
 	it('signs in with a client secret, at the custom host only, without discovery calls', async () => {
 		const before = sim.tokenRequestCount(SECRET_APP);
 		const result = await testAppCredential(custom());
-		expect(result).toEqual({ status: 'OK', message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All.` });
+		expect(result).toEqual({
+			status: 'OK',
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All.`,
+		});
 		expect(sim.tokenRequestCount(SECRET_APP) - before).toBe(1);
 		expect(discoveryCalls()).toBe(0);
 	});

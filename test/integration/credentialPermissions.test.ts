@@ -31,30 +31,44 @@ const testWith = async (permissions: string[]) => {
 };
 
 describe('the app credential test reads the permissions in the token', () => {
-	it('passes with CallEvents.Read.All and User.Read.All, and names them', async () => {
+	it('passes with CallEvents.Read.All and User.Read.All, and says which sources they allow', async () => {
 		expect(await testWith(['CallEvents.Read.All', 'User.Read.All'])).toEqual({
 			status: 'OK',
-			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All.`,
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All.`,
 		});
 	});
 
-	it('fails without CallEvents.Read.All, and says how to grant it', async () => {
+	it('passes with CallRecords.Read.All alone, naming Call Records as allowed and the preview as not', async () => {
+		const result = await testWith(['CallRecords.Read.All', 'User.Read.All']);
+		expect(result).toEqual({
+			status: 'OK',
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallRecords.Read.All, User.Read.All. Sources it allows: Call Records. Not allowed: Call Events (Preview) needs CallEvents.Read.All.`,
+		});
+	});
+
+	it('names both sources when the app has both permissions', async () => {
+		const result = await testWith(['CallEvents.Read.All', 'CallRecords.Read.All', 'User.Read.All']);
+		expect(result.status).toBe('OK');
+		expect(result.message).toMatch(/Sources it allows: Call Events \(Preview\), Call Records\.$/);
+	});
+
+	it('fails without the permission of any source, and says how to grant one', async () => {
 		const result = await testWith(['User.Read.All']);
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/lacks the application permission CallEvents\.Read\.All.*\(permissions granted: User\.Read\.All\)\. In Entra ID > App registrations > your app > API permissions.*Grant admin consent\.$/);
+		expect(result.message).toMatch(/lacks the application permission of every source of this trigger \(Call Events \(Preview\) needs CallEvents\.Read\.All; Call Records needs CallRecords\.Read\.All\).*\(permissions granted: User\.Read\.All\)\. In Entra ID > App registrations > your app > API permissions.*Grant admin consent\.$/);
 		expect(result.message).not.toContain(SECRET);
 	});
 
-	it('fails for an app with no application permission at all (no roles claim), naming both', async () => {
+	it('fails for an app with no application permission at all (no roles claim), naming User.Read.All too', async () => {
 		const result = await testWith([]);
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/lacks the application permission CallEvents\.Read\.All.*\(permissions granted: none\)/);
+		expect(result.message).toMatch(/lacks the application permission of every source.*\(permissions granted: none\)/);
 		expect(result.message).toMatch(/User\.Read\.All is not granted: it is needed only if you enter users by name/);
 	});
 
 	it('passes without User.Read.All, saying it is needed only for users entered by name', async () => {
 		const result = await testWith(['CallEvents.Read.All']);
 		expect(result.status).toBe('OK');
-		expect(result.message).toMatch(/with the permissions CallEvents\.Read\.All\. User\.Read\.All is not granted: it is needed only if you enter users by name \(user principal name\) instead of object ID\.$/);
+		expect(result.message).toMatch(/with the permissions CallEvents\.Read\.All\. Sources it allows: Call Events \(Preview\)\. Not allowed: Call Records needs CallRecords\.Read\.All\. User\.Read\.All is not granted: it is needed only if you enter users by name \(user principal name\) instead of object ID\.$/);
 	});
 });

@@ -18,6 +18,7 @@ import {
 	type SubscriptionsApiDeps,
 } from './subscriptionsApi';
 import { getUser } from './usersApi';
+import { getCallRecord, listCallRecordParticipants, listCallRecordSessions, timedRead, type CallRecordsApiDeps } from './callRecords';
 
 /**
  * The Graph host (stand-in for graph.microsoft.com): bearer-token check, /{v1.0|beta} routing, JSON body
@@ -29,6 +30,7 @@ export interface GraphServerDeps {
 	tokens: AccessTokenAuthority;
 	directory: Directory;
 	subscriptions: SubscriptionsApiDeps;
+	callRecords: CallRecordsApiDeps;
 }
 
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -129,6 +131,17 @@ async function route(req: IncomingMessage, ctx: RequestContext, deps: GraphServe
 
 	if (collection === 'users' && id && !action && m === 'GET') {
 		return getUser(id, ctx.url.searchParams.get('$select'), caller, version, deps.directory, api.graphBaseUrl());
+	}
+	if (collection === 'communications' && id === 'callRecords' && action && m === 'GET') {
+		if (more.length === 0) {
+			return timedRead(deps.callRecords, () => getCallRecord(action, ctx.url.searchParams, caller, version, deps.callRecords));
+		}
+		if (more.length === 1 && more[0] === 'participants_v2') {
+			return listCallRecordParticipants(action, ctx.url.searchParams, caller, version, deps.callRecords);
+		}
+		if (more.length === 1 && more[0] === 'sessions') {
+			return listCallRecordSessions(action, ctx.url.searchParams, caller, version, deps.callRecords);
+		}
 	}
 	if (collection === 'subscriptions' && more.length === 0) {
 		if (!id && m === 'POST') return createSubscription(await readJson(req), caller, version, api);

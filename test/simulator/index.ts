@@ -1,5 +1,12 @@
 import { AccessTokenAuthority } from './accessTokens';
 import { buildCallEvent, type CallEventOptions } from './callEvents';
+import {
+	callRecordNotificationFor,
+	CallRecordStore,
+	type BasicCallRecordNotification,
+	type CallRecordInput,
+	type StoredCallRecord,
+} from './callRecords';
 import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type DeliveryAttempt, type DeliveryResult } from './delivery';
 import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
 import { encryptForSubscription, type EncryptedContent } from './encryption';
@@ -23,6 +30,13 @@ import { listenTls, type TlsListener } from './tlsServer';
 import type { HandshakeRecord } from './validationHandshake';
 
 export type { CallEventOptions } from './callEvents';
+export type { BasicCallRecordNotification, CallRecordInput, StoredCallRecord } from './callRecords';
+export { CALL_RECORDS_PERMISSION, MAX_SESSIONS_PAGE_SIZE } from './callRecords';
+export {
+	CALL_RECORDS_MAX_LIFETIME_MINUTES,
+	CALL_RECORDS_RESOURCE_MAX_LENGTH,
+	CALL_RECORDS_SUBSCRIPTIONS_PER_ORGANIZATION,
+} from './callRecordSubscriptionRules';
 export type { DeliveryAttempt, DeliveryResult, DeliverOptions, BatchOptions } from './delivery';
 export type { AppRegistration, AppRegistrationInput, DirectoryUser } from './directory';
 export type { EncryptedContent } from './encryption';
@@ -74,6 +88,16 @@ export interface GraphSimulatorOptions {
 	subscriptionPermissions?: string[];
 	/** Where the test CA lives (default test/.generated). */
 	caDir?: string;
+	/** How long a new call record answers 404 before it can be read (default 0). */
+	callRecordReadDelayMs?: number;
+	/** Sessions per page of a call record (Graph: at most 60; default 60). */
+	callRecordSessionsPageSize?: number;
+	/** Longest call-records subscription resource accepted (default CALL_RECORDS_RESOURCE_MAX_LENGTH). */
+	callRecordsResourceMaxLength?: number;
+	/** How long each call-record read takes (default 0). */
+	callRecordReadLatencyMs?: number;
+	/** Participants per page of participants_v2 (Graph: at most 130; default 130). */
+	callRecordParticipantsPageSize?: number;
 }
 
 export interface GraphSimulator {
@@ -90,6 +114,8 @@ export interface GraphSimulator {
 	setAppPermissions(tenantId: string, clientId: string, permissions: string[]): void;
 	addUser(user: DirectoryUser): DirectoryUser;
 	removeUser(idOrUpn: string): void;
+	/** The most call-record reads (GET communications/callRecords/{id}) Graph was answering at once. */
+	readonly peakConcurrentRecordReads: number;
 	/** The most subscription creations Graph was handling at once (each waits for the handshakes). */
 	readonly peakConcurrentCreates: number;
 	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
@@ -115,6 +141,17 @@ export interface GraphSimulator {
 	removeSubscription(id: string): StoredSubscription;
 	readonly handshakes: HandshakeRecord[];
 
+	/** A call that ended: Graph now has its record (readable after callRecordReadDelayMs or notReadableForMs). */
+	addCallRecord(input?: CallRecordInput): StoredCallRecord;
+	/** A revision of the record: its version goes up. */
+	updateCallRecord(id: string, changes: Parameters<CallRecordStore['update']>[1]): StoredCallRecord;
+	/** A basic call-record notification (ID only) for the subscription. */
+	callRecordNotificationFor(
+		subscription: SubscriptionLike,
+		recordId: string,
+		changeType?: 'created' | 'updated',
+		overrides?: Record<string, unknown>,
+	): BasicCallRecordNotification;
 	buildCallEvent(subscription: Pick<SubscriptionLike, 'resource'>, options: CallEventOptions): Record<string, unknown>;
 	encryptForSubscription(subscription: SubscriptionLike, resource: Record<string, unknown> | string): EncryptedContent;
 	notificationFor(subscription: SubscriptionLike, resource: Record<string, unknown>, overrides?: Record<string, unknown>): ChangeNotificationItem;
@@ -123,7 +160,7 @@ export interface GraphSimulator {
 	/** The served JWKS ({ keys }). */
 	jwks(): { keys: Jwk[] };
 	deliver(url: string, body: unknown, options?: DeliverOptions): Promise<DeliveryResult>;
-	sendBatch(items: NotificationItem[], options?: BatchOptions): Promise<DeliveryResult[]>;
+	sendBatch(items: Array<NotificationItem | BasicCallRecordNotification>, options?: BatchOptions): Promise<DeliveryResult[]>;
 	readonly deliveries: DeliveryAttempt[];
 
 	close(): Promise<void>;
@@ -141,8 +178,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const log = new RequestLog();
 	const faults = new FaultInjector();
 	const createConcurrency = { current: 0, peak: 0 };
+	const recordReadConcurrency = { current: 0, peak: 0 };
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
+	const callRecordStore = new CallRecordStore(now, () => options.callRecordReadDelayMs ?? 0);
 	const handshakes: HandshakeRecord[] = [];
 	const tokenCounts = new Map<string, number>();
 	const deliverer = new Deliverer(ca.caCertPem);
@@ -189,6 +228,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 						allowHttpNotificationUrl: options.allowHttpNotificationUrl ?? false,
 						richNotificationsOnly: options.richNotificationsOnly ?? true,
 						findUser: (idOrUpn) => directory.findUser(idOrUpn),
+						callRecordsResourceMaxLength: options.callRecordsResourceMaxLength,
 					},
 					handshake: {
 						caCertPem: ca.caCertPem,
@@ -206,6 +246,15 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					subscriptionPermissions: options.subscriptionPermissions ?? ['CallEvents.Read.All'],
 					createConcurrency,
 					now,
+				},
+				callRecords: {
+					store: callRecordStore,
+					graphBaseUrl: () => graphBaseUrl,
+					tenantIdOf: (caller) => caller.tid,
+					sessionsPageSize: options.callRecordSessionsPageSize ?? 60,
+					readLatencyMs: options.callRecordReadLatencyMs,
+					participantsPageSize: options.callRecordParticipantsPageSize,
+					readConcurrency: recordReadConcurrency,
 				},
 			}),
 		);
@@ -235,6 +284,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),
 		removeUser: (idOrUpn) => directory.removeUser(idOrUpn),
+		get peakConcurrentRecordReads() {
+			return recordReadConcurrency.peak;
+		},
 		get peakConcurrentCreates() {
 			return createConcurrency.peak;
 		},
@@ -259,6 +311,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		removeSubscription: (id) => store.setState(id, 'removed'),
 		handshakes,
 
+		addCallRecord: (input = {}) => callRecordStore.add(input),
+		updateCallRecord: (id, changes) => callRecordStore.update(id, changes),
+		callRecordNotificationFor: (subscription, recordId, changeType, overrides) =>
+			callRecordNotificationFor(subscription, recordId, changeType, overrides),
 		buildCallEvent: (subscription, o) => buildCallEvent(subscription, o),
 		encryptForSubscription: (subscription, resource) => encryptForSubscription(subscription, resource),
 		notificationFor: (subscription, resource, overrides) => notificationFor(subscription, resource, overrides),
@@ -267,7 +323,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		jwks,
 		deliver: (url, body, o) => deliverer.deliver(url, body, o),
 		sendBatch: (items, o = {}) =>
-			sendBatch(items, o, {
+			sendBatch(items as NotificationItem[], o, {
 				findSubscription: (id) => store.find(id),
 				validationTokenFor: (appId, tenantId) => validationTokenFor(appId, tenantId),
 				deliverer,

@@ -1,4 +1,5 @@
 import { constants, createHmac, createPrivateKey, createPublicKey, privateDecrypt, createDecipheriv, timingSafeEqual, verify, type JsonWebKey } from 'crypto';
+import { ACK_WINDOW_MS } from './delivery';
 import { startGraphSimulator, CALL_EVENT_TYPES, GRAPH_CHANGE_TRACKING_APP_ID, type EncryptedContent, type GraphSimulator, type StoredSubscription } from './index';
 import { accessToken, CLIENT_ID, graphCall, makeSelfSignedCertificate, seedStandardTenant, subscriptionRequest, TENANT_ID, USER, type KeyAndCertificate } from './fixtures';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
@@ -167,6 +168,29 @@ describe('simulated Graph notification sender', () => {
 			expect(sim.deliveries.filter((d) => d.url === flaky.url)).toHaveLength(3);
 		} finally {
 			await flaky.close();
+		}
+	});
+
+	it('delivers again when the first answer is a 2xx later than Graph\'s 3 s ack window', async () => {
+		let calls = 0;
+		const slowFirst = await startWebhookReceiver({
+			respond: async (_req, res) => {
+				calls++;
+				if (calls === 1) await new Promise((r) => setTimeout(r, ACK_WINDOW_MS + 300));
+				res.writeHead(202);
+				res.end();
+				return true;
+			},
+		});
+		try {
+			const result = await sim.deliver(slowFirst.url, { value: [] }, { retries: 2, retryDelayMs: 20 });
+			expect(result.delivered).toBe(true);
+			expect(result.attempts.map((a) => [a.status, a.withinAckWindow])).toEqual([
+				[202, false],
+				[202, true],
+			]);
+		} finally {
+			await slowFirst.close();
 		}
 	});
 

@@ -1,6 +1,12 @@
 import { X509Certificate } from 'crypto';
 import type { DirectoryUser } from './directory';
 import { GraphHttpError } from './errors';
+import {
+	CALL_RECORDS_CHANGE_TYPES,
+	CALL_RECORDS_MAX_LIFETIME_MINUTES,
+	isCallRecordsResource,
+	parseCallRecordsResource,
+} from './callRecordSubscriptionRules';
 import { graphDateTime } from './ids';
 
 /**
@@ -19,6 +25,8 @@ export interface SubscriptionRuleOptions {
 	/** The call resources only support rich notifications (seed doc). */
 	richNotificationsOnly: boolean;
 	findUser: (idOrUpn: string) => DirectoryUser | undefined;
+	/** Longest call-records resource (with its filter) accepted; see callRecordSubscriptionRules. */
+	callRecordsResourceMaxLength?: number;
 }
 
 export interface ValidatedSubscriptionRequest {
@@ -35,6 +43,7 @@ export interface ValidatedSubscriptionRequest {
 	notificationUrlAppId: string | null;
 	/** Normalised for duplicate detection: no leading slash, lower case. */
 	resourceKey: string;
+	kind: 'callEvents' | 'callRecords';
 }
 
 const CALL_RESOURCES = [/^users?\/([^/]+)\/callConversations$/i, /^users\/([^/]+)\/communications\/callEvents$/i];
@@ -59,6 +68,9 @@ export function validateCreateRequest(body: Record<string, unknown>, o: Subscrip
 	if (lifecycleNotificationUrl !== null) checkWebhookUrl(lifecycleNotificationUrl, 'lifecycleNotificationUrl', o);
 
 	const resourceKey = resource.replace(/^\/+/, '');
+	if (isCallRecordsResource(resourceKey)) {
+		return validateCallRecordsRequest(body, o, { resource, changeType, changeTypes, notificationUrl, lifecycleNotificationUrl, resourceKey });
+	}
 	const pattern = CALL_RESOURCES.find((p) => p.test(resourceKey));
 	if (!pattern) throw bad(`Resource '${resource}' is not supported for change notifications.`);
 	const userId = pattern.exec(resourceKey)?.[1] ?? '';
@@ -123,6 +135,52 @@ export function validateCreateRequest(body: Record<string, unknown>, o: Subscrip
 		latestSupportedTlsVersion: tls,
 		notificationUrlAppId: optionalString(body, 'notificationUrlAppId'),
 		resourceKey: resourceKey.toLowerCase(),
+		kind: 'callEvents',
+	};
+}
+
+/**
+ * communications/callRecords (v1.0): created and updated only, at most 4,230 minutes, basic notifications
+ * only (callRecord is not among the resources with resource data, so no includeResourceData and no
+ * encryption certificate), the participants filter Graph documents.
+ */
+function validateCallRecordsRequest(
+	body: Record<string, unknown>,
+	o: SubscriptionRuleOptions,
+	common: { resource: string; changeType: string; changeTypes: string[]; notificationUrl: string; lifecycleNotificationUrl: string | null; resourceKey: string },
+): ValidatedSubscriptionRequest {
+	parseCallRecordsResource(common.resource, o.callRecordsResourceMaxLength);
+	if (common.changeTypes.some((c) => !CALL_RECORDS_CHANGE_TYPES.includes(c))) {
+		throw bad(`ChangeType '${common.changeType}' is not supported for resource '${common.resource}'. Supported change types: created, updated.`);
+	}
+	const expiresAt = checkExpiration(body.expirationDateTime, { ...o, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES });
+	if (common.lifecycleNotificationUrl === null && expiresAt > o.now() + o.lifecycleUrlRequiredAfterMinutes * 60_000) {
+		throw bad('lifecycleNotificationUrl is required for subscription creation on this resource when the expirationDateTime value exceeds 1 hour.');
+	}
+	if (body.includeResourceData !== undefined && body.includeResourceData !== false) {
+		throw bad(`Resource '${common.resource}' does not support change notifications with resource data (includeResourceData).`);
+	}
+	if (body.encryptionCertificate !== undefined && body.encryptionCertificate !== null) {
+		throw bad(`Resource '${common.resource}' does not support change notifications with resource data; encryptionCertificate must not be set.`);
+	}
+	const clientState = optionalString(body, 'clientState');
+	if (clientState !== null && clientState.length > 128) throw bad('clientState cannot be longer than 128 characters.');
+	const tls = optionalString(body, 'latestSupportedTlsVersion') ?? 'v1_2';
+	if (!TLS_VERSIONS.includes(tls)) throw bad(`Invalid latestSupportedTlsVersion '${tls}'.`);
+	return {
+		resource: common.resource,
+		changeType: common.changeType,
+		notificationUrl: common.notificationUrl,
+		lifecycleNotificationUrl: common.lifecycleNotificationUrl,
+		expiresAt,
+		clientState,
+		includeResourceData: false,
+		encryptionCertificate: null,
+		encryptionCertificateId: null,
+		latestSupportedTlsVersion: tls,
+		notificationUrlAppId: optionalString(body, 'notificationUrlAppId'),
+		resourceKey: common.resourceKey.toLowerCase(),
+		kind: 'callRecords',
 	};
 }
 

@@ -1,6 +1,12 @@
 import type { AccessTokenClaims } from './accessTokens';
 import type { AppRegistration } from './directory';
 import { GraphHttpError } from './errors';
+import { CALL_RECORDS_PERMISSION } from './callRecords';
+import {
+	CALL_RECORDS_MAX_LIFETIME_MINUTES,
+	CALL_RECORDS_SUBSCRIPTIONS_PER_ORGANIZATION,
+	isCallRecordsResource,
+} from './callRecordSubscriptionRules';
 import { graphDateTime, newGuid } from './ids';
 import {
 	checkEncryptionCertificate,
@@ -73,10 +79,13 @@ export async function createSubscription(
 	version: string,
 	deps: SubscriptionsApiDeps,
 ): Promise<ApiResult> {
-	if (!deps.subscriptionPermissions.some((p) => caller.roles.includes(p))) {
+	const callRecords = typeof body.resource === 'string' && isCallRecordsResource(body.resource.replace(/^\/+/, ''));
+	const permissions = callRecords ? [CALL_RECORDS_PERMISSION] : deps.subscriptionPermissions;
+	if (!permissions.some((p) => caller.roles.includes(p))) {
 		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
 	}
 	const request = validateCreateRequest(body, deps.rules);
+	if (request.kind === 'callRecords') checkCallRecordsQuota(caller, deps);
 	const concurrency = deps.createConcurrency ?? { current: 0, peak: 0 };
 	concurrency.current += 1;
 	concurrency.peak = Math.max(concurrency.peak, concurrency.current);
@@ -145,6 +154,20 @@ async function completeCreate(
 	return { status: 201, body: toGraphJson(subscription, version, deps.graphBaseUrl(), true) };
 }
 
+/** Graph's quota for callRecord subscriptions: 100 per organization, all apps together (403 beyond it). */
+function checkCallRecordsQuota(caller: AccessTokenClaims, deps: SubscriptionsApiDeps): void {
+	const inTenant = deps.store
+		.listLive()
+		.filter((s) => s.tenantId === caller.tid && isCallRecordsResource(s.resource.replace(/^\/+/, '')));
+	if (inTenant.length >= CALL_RECORDS_SUBSCRIPTIONS_PER_ORGANIZATION) {
+		throw new GraphHttpError(
+			403,
+			'ExtensionError',
+			`Operation: Create; Exception: [Status Code: Forbidden; Reason: The maximum number of ${CALL_RECORDS_SUBSCRIPTIONS_PER_ORGANIZATION} subscriptions for resource 'communications/callRecords' in this organization has been reached.]`,
+		);
+	}
+}
+
 export function getSubscription(id: string, caller: AccessTokenClaims, version: string, deps: SubscriptionsApiDeps): ApiResult {
 	const s = liveOrNotFound(id, caller, deps);
 	return { status: 200, body: toGraphJson(s, version, deps.graphBaseUrl(), false) };
@@ -185,7 +208,8 @@ export function updateSubscription(
 ): ApiResult {
 	const s = liveOrNotFound(id, caller, deps);
 	const updatable = ['expirationDateTime', 'notificationUrl'];
-	if (deps.certificateUpdateByPatch) updatable.push('encryptionCertificate', 'encryptionCertificateId');
+	const callRecords = isCallRecordsResource(s.resource.replace(/^\/+/, ''));
+	if (deps.certificateUpdateByPatch && !callRecords) updatable.push('encryptionCertificate', 'encryptionCertificateId');
 	const extra = Object.keys(body).filter((k) => !updatable.includes(k) && !k.startsWith('@odata.'));
 	if (extra.length > 0) {
 		throw new GraphHttpError(400, 'InvalidRequest', `Only ${updatable.join(', ')} can be updated; not: ${extra.join(', ')}.`);
@@ -194,7 +218,8 @@ export function updateSubscription(
 		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime or notificationUrl is required to update a subscription.');
 	}
 	const certificate = certificateUpdateOf(body);
-	const expiresAt = body.expirationDateTime === undefined ? s.expiresAt : checkExpiration(body.expirationDateTime, deps.rules);
+	const rules = callRecords ? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES } : deps.rules;
+	const expiresAt = body.expirationDateTime === undefined ? s.expiresAt : checkExpiration(body.expirationDateTime, rules);
 	if (body.notificationUrl !== undefined) {
 		if (typeof body.notificationUrl !== 'string') throw new GraphHttpError(400, 'BadRequest', "Property 'notificationUrl' must be a string.");
 		checkWebhookUrl(body.notificationUrl, 'notificationUrl', deps.rules);

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import { ExecuteContext, HookContext, TriggerContext, WebhookContext } from 'n8n-core';
 import {
 	createRunExecutionData,
+	resolveWebhookDescriptionField,
 	Workflow,
 	type ExecutionError,
 	type ICredentialDataDecryptedObject,
@@ -15,6 +16,7 @@ import {
 	type INodeTypes,
 	type ITriggerResponse,
 	type IWebhookData,
+	type IWebhookDescription,
 	type IWorkflowExecuteAdditionalData,
 	type WorkflowActivateMode,
 } from 'n8n-workflow';
@@ -74,11 +76,15 @@ export interface HarnessOptions {
 	webhookId?: string;
 	/** Serve the webhooks over plain HTTP (to test the HTTPS requirement). */
 	plainHttp?: boolean;
+	/** A node saved without the certificate credential (the call-records source does not show it). */
+	withoutCertificateCredential?: boolean;
 }
 
 export interface RecordedExecution {
 	mode: 'webhook' | 'manual';
 	items: INodeExecutionData[];
+	/** Whether the notification had been answered before n8n started (queued) the execution. */
+	answeredBeforeStart: boolean;
 }
 
 const NODE_NAME = 'Teams Call Trigger';
@@ -121,7 +127,9 @@ export class TriggerHarness {
 			parameters: options.parameters as INodeParameters,
 			credentials: {
 				microsoftGraphAppApi: { id: 'cred-app', name: 'Graph app' },
-				microsoftGraphNotificationCertificateApi: { id: 'cred-cert', name: 'Encryption certificate' },
+				...(options.withoutCertificateCredential
+					? {}
+					: { microsoftGraphNotificationCertificateApi: { id: 'cred-cert', name: 'Encryption certificate' } }),
 			},
 		};
 	}
@@ -421,17 +429,28 @@ export class TriggerHarness {
 		try {
 			const result = await this.nodeType.webhook!.call(context);
 			if (result.workflowData) {
-				this.executions.push({ mode, items: result.workflowData[0] ?? [] });
+				this.executions.push({ mode, items: result.workflowData[0] ?? [], answeredBeforeStart: response.headersSent });
 			} else if (!isTest && JSON.stringify(workflow.staticData) !== before) {
 				this.saveFrom(workflow);
 			}
-			if (!result.noWebhookResponse && !response.headersSent) {
-				response.status(200).json({ message: 'Workflow was started' });
-			}
+			if (!result.noWebhookResponse && !response.headersSent) this.answerAsN8n(response, description, result.workflowData !== undefined);
 		} catch (error) {
 			capturedLogs.push({ level: 'error', message: `webhook() threw: ${(error as Error).message}` });
 			if (!response.headersSent) response.status(500).json({ message: 'Error in workflow' });
 		}
+	}
+
+	/**
+	 * n8n's answer for a node that did not answer itself (webhook-helpers executeWebhook, responseMode
+	 * onReceived): the webhook's responseCode, and its responseData ("noData": no body), once the execution
+	 * is started.
+	 */
+	private answerAsN8n(response: Response, description: IWebhookDescription, startedExecution: boolean): void {
+		const code = resolveWebhookDescriptionField(this.node, description, 'responseCode');
+		response.status(code.resolved && typeof code.value === 'number' ? code.value : 200);
+		if (!startedExecution) response.json({ message: 'Webhook call received' });
+		else if (description.responseData === 'noData') response.end();
+		else response.json({ message: 'Workflow was started' });
 	}
 
 	private async listen(): Promise<void> {

@@ -4,6 +4,7 @@ import { readAppCredential } from '../../lib/auth/appCredential';
 import { acquireGraphToken, forgetGraphClients } from '../../lib/auth/graphTokenProvider';
 import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
+import { forgetNotificationGraphCredentials } from '../../lib/trigger/notificationGraphClient';
 import { forgetNotificationSigningKeys } from '../../lib/trigger/verifyBatchOrigin';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
 import { capturedLogs, TriggerHarness } from './n8nTriggerHarness';
@@ -44,10 +45,12 @@ export async function startTriggerFixture(
 		plainHttp?: boolean;
 		appCredential?: Partial<ReturnType<typeof appCredentialFor>>;
 		certificateCredential?: ICredentialDataDecryptedObject;
+		withoutCertificateCredential?: boolean;
 	} = {},
 ): Promise<TriggerFixture> {
 	forgetGraphClients();
 	forgetAllLiveStates();
+	forgetNotificationGraphCredentials();
 	const sim = await startGraphSimulator({ validationTimeoutMs: 5000, ...options.simulator });
 	sim.registerTenant(TENANT);
 	sim.registerApp({
@@ -62,6 +65,7 @@ export async function startTriggerFixture(
 		appCredential: { ...appCredentialFor(sim), ...options.appCredential },
 		certificateCredential: options.certificateCredential ?? certificateCredential,
 		plainHttp: options.plainHttp,
+		withoutCertificateCredential: options.withoutCertificateCredential,
 	});
 	return {
 		sim,
@@ -76,6 +80,7 @@ export async function startTriggerFixture(
 				forgetAllLiveStates();
 				forgetGraphClients();
 				forgetNotificationSigningKeys();
+				forgetNotificationGraphCredentials();
 			}),
 		close: async () => {
 			// Every scenario doubles as a leak check: nothing it logged, reported or emitted holds a secret.

@@ -79,6 +79,15 @@ describe('call notifications', () => {
 		expect((items[0].data as Record<string, unknown>).futureField).toEqual({ nested: true });
 	});
 
+	it('leaves the 202 to n8n, which sends it only once the execution is started (queued), so a process that dies first leaves Graph to deliver again', async () => {
+		const { sim, harness, subscriptionOf } = await activated();
+		const sub = subscriptionOf(adele);
+		const [result] = await fixture.deliver([sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started' }))]);
+		expect(result.status).toBe(202);
+		expect(result.attempts[0].withinAckWindow).toBe(true);
+		expect(harness.executions.map((e) => e.answeredBeforeStart)).toEqual([false]);
+	});
+
 	it('names the user in each item whether the user was entered by principal name or by ID', async () => {
 		const { sim, harness, subscriptionOf } = await activated({ users: [adele.userPrincipalName, bianca.id] });
 		const events = [adele, bianca].map((user) => {

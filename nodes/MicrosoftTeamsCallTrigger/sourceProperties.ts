@@ -1,0 +1,110 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { CALL_RECORDS_MAX_LIFETIME_MINUTES } from '../../lib/subscriptions/callSources';
+import { DEFAULT_RECORD_WAIT_SECONDS } from '../../lib/trigger/triggerParameters';
+
+/** The resource selector: each source shows only its own fields. The default is the source of every workflow saved before there was a choice. */
+export const sourceProperty: INodeProperties = {
+	displayName: 'Source',
+	name: 'source',
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{
+			name: 'Call Events (Preview)',
+			value: 'callEvents',
+			description: 'Start and end of each call of the watched users, within seconds. A Graph preview most tenants do not have.',
+		},
+		{
+			name: 'Call Records',
+			value: 'callRecords',
+			description: 'The record of each call after it ended (Graph v1.0, released): usually within 30 minutes, at most 150',
+		},
+	],
+	default: 'callEvents',
+};
+
+/** The properties of the preview source, shown only when it is chosen. */
+export function onlyForSource(source: string, properties: INodeProperties[]): INodeProperties[] {
+	return properties.map((property) => ({
+		...property,
+		displayOptions: {
+			...property.displayOptions,
+			show: { ...property.displayOptions?.show, source: [source] },
+		},
+	}));
+}
+
+const forCallRecords = { show: { source: ['callRecords'] } };
+
+export const callRecordProperties: INodeProperties[] = [
+	{
+		displayName:
+			'Needs the application permission CallRecords.Read.All (and User.Read.All to look up user principal names), and an n8n reachable over public HTTPS. Microsoft Graph sends a call record on average within 30 minutes of the end of the call, at most within 150.',
+		name: 'callRecordsNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: forCallRecords,
+	},
+	{
+		displayName: 'Users',
+		name: 'recordUsers',
+		type: 'string',
+		typeOptions: { multipleValues: true, multipleValueButtonText: 'Add User' },
+		default: [],
+		placeholder: 'adele@contoso.com or 5f0a6a4e-…',
+		description: 'Users whose calls start the workflow, by user principal name or Entra object ID. Leave empty for every call in the tenant.',
+		displayOptions: forCallRecords,
+	},
+	{
+		displayName: 'Events',
+		name: 'recordEvents',
+		type: 'multiOptions',
+		options: [
+			{ name: 'Call Ended', value: 'callEnded', description: 'The first record of a call' },
+			{ name: 'Call Record Updated', value: 'callRecordUpdated', description: 'A later version of a record (Graph revises some records)' },
+		],
+		default: ['callEnded'],
+		displayOptions: forCallRecords,
+	},
+	{
+		displayName: 'Options',
+		name: 'recordOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: forCallRecords,
+		options: [
+			{
+				displayName: 'Include Raw Notification',
+				name: 'includeRawNotification',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to add the notification as Graph sent it (without its client state) to each item',
+			},
+			{
+				displayName: 'Include Sessions and Segments',
+				name: 'includeSessions',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to read every session of the call with its segments (devices, networks, media quality) into the item',
+			},
+			{
+				displayName: 'Subscription Lifetime (Minutes)',
+				name: 'lifetimeMinutes',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: CALL_RECORDS_MAX_LIFETIME_MINUTES },
+				default: CALL_RECORDS_MAX_LIFETIME_MINUTES,
+				description: 'How long each subscription lasts before it must be renewed; renewal happens at half this time',
+			},
+			{
+				displayName: 'Wait for New Records (Seconds)',
+				name: 'waitForRecordSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 3600 },
+				default: DEFAULT_RECORD_WAIT_SECONDS,
+				description: 'How long to keep asking Graph for a notified record it cannot return yet; a record still missing then is dropped and logged',
+			},
+		],
+	},
+];

@@ -1,0 +1,225 @@
+import { startGraphSimulator, type GraphSimulator } from './index';
+import { accessToken, graphCall, seedStandardTenant, TENANT_ID, USER } from './fixtures';
+import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
+
+/** communications/callRecords as Graph v1.0 documents it: subscriptions, basic notifications, the record read. */
+describe('simulated call records', () => {
+	let sim: GraphSimulator;
+	let receiver: WebhookReceiver;
+	let token: string;
+	let clock = Date.now();
+	const OTHER = '12345678-0000-4000-8000-00000000abcd';
+
+	beforeAll(async () => {
+		sim = await startGraphSimulator({ now: () => clock, callRecordSessionsPageSize: 2, callRecordParticipantsPageSize: 2, validationTimeoutMs: 1500 });
+		seedStandardTenant(sim, ['CallRecords.Read.All']);
+		receiver = await startWebhookReceiver();
+		token = await accessToken(sim);
+	});
+	afterAll(async () => {
+		await receiver.close();
+		await sim.close();
+	});
+	afterEach(async () => {
+		for (const subscription of sim.subscriptions()) {
+			await graphCall(sim, token, 'DELETE', `/v1.0/subscriptions/${subscription.id}`);
+		}
+		sim.clearFaults();
+	});
+
+	const request = (overrides: Record<string, unknown> = {}) => ({
+		changeType: 'created',
+		notificationUrl: receiver.url,
+		lifecycleNotificationUrl: receiver.url,
+		resource: '/communications/callRecords',
+		expirationDateTime: new Date(clock + 4230 * 60_000).toISOString(),
+		clientState: 'client-state-secret',
+		...overrides,
+	});
+	const create = (overrides: Record<string, unknown> = {}, t = token) => graphCall(sim, t, 'POST', '/v1.0/subscriptions', request(overrides));
+	const errorOf = (body: Record<string, unknown> | undefined) => (body as { error: { code: string; message: string } }).error;
+
+	describe('subscriptions', () => {
+		it('accepts the whole tenant, basic, for created and updated, for 4,230 minutes', async () => {
+			const res = await create({ changeType: 'created,updated' });
+			expect(res.status).toBe(201);
+			expect(res.body).toMatchObject({ resource: '/communications/callRecords', changeType: 'created,updated', includeResourceData: false, encryptionCertificate: null });
+			const renewed = await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${String(res.body?.id)}`, {
+				expirationDateTime: new Date(clock + 4230 * 60_000).toISOString(),
+			});
+			expect(renewed.status).toBe(200);
+		});
+
+		it.each([
+			[`participants/any(p:p/id eq '${USER.id}')`],
+			[`participants/any(p:p/id eq '${USER.id}') or participants/any(x:x/id eq '${OTHER}')`],
+			[`participants/any(p:p/id in ('${USER.id}', '${OTHER}'))`],
+		])('accepts the participants filter %s', async (filter) => {
+			expect((await create({ resource: `/communications/callRecords?$filter=${filter}` })).status).toBe(201);
+		});
+
+		it.each([
+			[`participants/any(p:p/id ne '${USER.id}')`],
+			[`organizer/id eq '${USER.id}'`],
+			[`participants/any(p:p/id eq '${USER.id}') and startDateTime ge 2024-01-01`],
+			[`participants/any(p:p/displayName eq 'Adele')`],
+		])('refuses the filter %s', async (filter) => {
+			const res = await create({ resource: `/communications/callRecords?$filter=${filter}` });
+			expect(res.status).toBe(400);
+			expect(errorOf(res.body).message).toMatch(/filter/i);
+		});
+
+		it('refuses a filtered resource longer than its limit', async () => {
+			const ids = Array.from({ length: 60 }, (_, n) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`);
+			const resource = `/communications/callRecords?$filter=participants/any(p:p/id in (${ids.map((id) => `'${id}'`).join(',')}))`;
+			expect(resource.length).toBeGreaterThan(2048);
+			const res = await create({ resource });
+			expect(res.status).toBe(400);
+			expect(errorOf(res.body).message).toMatch(/at most 2048/);
+			expect((await create({ resource: resource.replace(/,'00000040[^)]*/, '') })).status).toBe(201);
+		});
+
+		it('refuses deleted, more than 4,230 minutes, resource data and an encryption certificate', async () => {
+			expect(errorOf((await create({ changeType: 'created,deleted' })).body).message).toMatch(/Supported change types: created, updated/);
+			const tooLong = await create({ expirationDateTime: new Date(clock + 4231 * 60_000).toISOString() });
+			expect(errorOf(tooLong.body).message).toMatch(/4230 minutes/);
+			expect(errorOf((await create({ includeResourceData: true })).body).message).toMatch(/does not support change notifications with resource data/);
+			expect(errorOf((await create({ encryptionCertificate: 'MIIB', encryptionCertificateId: 'x' })).body).message).toMatch(/encryptionCertificate must not be set/);
+			expect(sim.subscriptions()).toHaveLength(0);
+		});
+
+		it('needs CallRecords.Read.All', async () => {
+			const limited = 'ffffffff-0000-0000-0000-00000000000a';
+			sim.registerApp({ tenantId: TENANT_ID, clientId: limited, secrets: [{ value: 'l' }], permissions: ['CallEvents.Read.All'] });
+			const res = await create({}, await accessToken(sim, limited, 'l'));
+			expect(res.status).toBe(403);
+			expect(errorOf(res.body).code).toBe('ExtensionError');
+		});
+
+		it('allows 100 call-record subscriptions per organization, all apps together', async () => {
+			const second = 'ffffffff-0000-0000-0000-00000000000b';
+			sim.registerApp({ tenantId: TENANT_ID, clientId: second, secrets: [{ value: 's' }], permissions: ['CallRecords.Read.All'] });
+			const secondToken = await accessToken(sim, second, 's');
+			const ids = Array.from({ length: 101 }, (_, n) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`);
+			for (const [n, id] of ids.slice(0, 100).entries()) {
+				const res = await create({ resource: `/communications/callRecords?$filter=participants/any(p:p/id eq '${id}')` }, n % 2 ? secondToken : token);
+				expect(res.status).toBe(201);
+			}
+			const refused = await create({ resource: `/communications/callRecords?$filter=participants/any(p:p/id eq '${ids[100]}')` });
+			expect(refused.status).toBe(403);
+			expect(errorOf(refused.body).message).toMatch(/maximum number of 100 subscriptions/);
+			for (const subscription of sim.subscriptions().filter((s) => s.applicationId === second)) {
+				await graphCall(sim, secondToken, 'DELETE', `/v1.0/subscriptions/${subscription.id}`);
+			}
+		});
+	});
+
+	describe('notifications', () => {
+		it('are basic: the record ID and the clientState, no encrypted content, no validation tokens', async () => {
+			const res = await create();
+			const subscription = sim.getSubscription(String(res.body?.id))!;
+			const record = sim.addCallRecord();
+			const before = receiver.notifications().length;
+			await sim.sendBatch([sim.callRecordNotificationFor(subscription, record.id)]);
+			const [received] = receiver.notifications().slice(before);
+			const body = JSON.parse(received.body) as { value: Array<Record<string, unknown>>; validationTokens?: unknown };
+			expect(body.validationTokens).toBeUndefined();
+			expect(body.value).toEqual([
+				{
+					subscriptionId: subscription.id,
+					clientState: 'client-state-secret',
+					changeType: 'created',
+					resource: `communications/callRecords/${record.id}`,
+					subscriptionExpirationDateTime: subscription.expirationDateTime,
+					resourceData: { '@odata.type': '#Microsoft.Graph.callRecord', '@odata.id': `communications/callRecords/${record.id}`, id: record.id },
+					tenantId: TENANT_ID,
+				},
+			]);
+		});
+	});
+
+	describe('reading a record', () => {
+		it('answers 404 while the record is new, then the record', async () => {
+			const record = sim.addCallRecord({ notReadableForMs: 5000, organizer: USER, participants: [USER], type: 'groupCall', modalities: ['audio', 'video'] });
+			expect((await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`)).status).toBe(404);
+			clock += 5000;
+			const res = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`);
+			expect(res.status).toBe(200);
+			expect(res.body).toMatchObject({
+				id: record.id,
+				version: 1,
+				type: 'groupCall',
+				modalities: ['audio', 'video'],
+				startDateTime: record.startDateTime,
+				endDateTime: record.endDateTime,
+				organizer_v2: { id: USER.id, identity: { user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID } } },
+				// Deprecated, and without data since June 30, 2026.
+				organizer: null,
+				participants: [],
+			});
+			expect(res.body).not.toHaveProperty('sessions');
+			expect(res.body).not.toHaveProperty('participants_v2');
+		});
+
+		it('expands participants_v2, paged through participants_v2@odata.nextLink', async () => {
+			const others = [1, 2, 3, 4].map((n) => ({ id: `0000000${n}-0000-4000-8000-000000000000`, userPrincipalName: `u${n}@contoso.example`, displayName: `User ${n}` }));
+			const record = sim.addCallRecord({ participants: [USER, ...others] });
+			const first = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}?$expand=participants_v2`);
+			const participants = [...(first.body?.participants_v2 as Array<Record<string, unknown>>)];
+			expect(participants).toHaveLength(2);
+			let next = first.body?.['participants_v2@odata.nextLink'] as string | undefined;
+			while (next) {
+				const page = await graphCall(sim, token, 'GET', next);
+				participants.push(...(page.body?.value as Array<Record<string, unknown>>));
+				next = page.body?.['@odata.nextLink'] as string | undefined;
+			}
+			expect(participants.map((p) => p.id)).toEqual([USER, ...others].map((u) => u.id));
+			expect(participants[0]).toEqual({ id: USER.id, identity: { user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID, userPrincipalName: USER.userPrincipalName } } });
+			const both = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}?$expand=participants_v2,sessions`);
+			expect(both.status).toBe(400);
+		});
+
+		it('answers 404 for an unknown ID and for a record older than 30 days', async () => {
+			expect((await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${OTHER}`)).status).toBe(404);
+			const record = sim.addCallRecord();
+			clock += 31 * 86_400_000;
+			expect((await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`)).status).toBe(404);
+		});
+
+		it('expands sessions with segments, paged through sessions@odata.nextLink', async () => {
+			const record = sim.addCallRecord({ sessionCount: 5 });
+			const first = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}?$expand=sessions($expand=segments)`);
+			expect(first.status).toBe(200);
+			const sessions = [...(first.body?.sessions as Array<Record<string, unknown>>)];
+			let next = first.body?.['sessions@odata.nextLink'] as string | undefined;
+			while (next) {
+				expect(next.startsWith(sim.graphBaseUrl)).toBe(true);
+				const page = await graphCall(sim, token, 'GET', next);
+				expect(page.status).toBe(200);
+				sessions.push(...(page.body?.value as Array<Record<string, unknown>>));
+				next = page.body?.['@odata.nextLink'] as string | undefined;
+			}
+			expect(sessions.map((session) => session.id)).toEqual(record.sessions.map((session) => session.id));
+			expect(sessions.every((session) => Array.isArray(session.segments) && (session.segments as unknown[]).length === 1)).toBe(true);
+		});
+
+		it('needs CallRecords.Read.All to read, and can be throttled with Retry-After', async () => {
+			const record = sim.addCallRecord();
+			const limited = 'ffffffff-0000-0000-0000-00000000000c';
+			sim.registerApp({ tenantId: TENANT_ID, clientId: limited, secrets: [{ value: 'c' }], permissions: [] });
+			expect((await graphCall(sim, await accessToken(sim, limited, 'c'), 'GET', `/v1.0/communications/callRecords/${record.id}`)).status).toBe(403);
+			sim.injectFault({ pathPattern: '/communications/callRecords/', status: 429, retryAfterSeconds: 2 });
+			const throttled = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`);
+			expect(throttled.status).toBe(429);
+			expect(throttled.headers.get('retry-after')).toBe('2');
+			expect((await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`)).status).toBe(200);
+		});
+
+		it('raises the version on a revision', async () => {
+			const record = sim.addCallRecord();
+			sim.updateCallRecord(record.id, { modalities: ['audio', 'screenSharing'] });
+			const res = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`);
+			expect(res.body).toMatchObject({ version: 2, modalities: ['audio', 'screenSharing'] });
+		});
+	});
+});

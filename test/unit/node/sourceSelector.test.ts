@@ -1,0 +1,30 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { MicrosoftTeamsCallTrigger } from '../../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
+
+const description = new MicrosoftTeamsCallTrigger().description;
+const shownFor = (property: INodeProperties) => property.displayOptions?.show?.source;
+
+describe('the Source selector', () => {
+	it('comes first and defaults to the preview source, which saved workflows have without the parameter', () => {
+		expect(description.properties[0]).toMatchObject({ name: 'source', type: 'options', default: 'callEvents' });
+		expect((description.properties[0].options as Array<{ value: string }>).map((option) => option.value)).toEqual(['callEvents', 'callRecords']);
+	});
+
+	it('shows each source only its own fields', () => {
+		const rest = description.properties.slice(1);
+		for (const property of rest) expect(shownFor(property)).toHaveLength(1);
+		const names = (source: string) => rest.filter((property) => shownFor(property)?.[0] === source).map((property) => property.name);
+		expect(names('callEvents')).toEqual(expect.arrayContaining(['users', 'events', 'directions', 'options']));
+		expect(names('callRecords')).toEqual(['callRecordsNotice', 'recordUsers', 'recordEvents', 'recordOptions']);
+		expect(rest.find((property) => property.name === 'recordUsers')?.required).toBeFalsy();
+	});
+
+	it('asks for the notification certificate only for the preview source', () => {
+		const certificate = description.credentials?.find((credential) => credential.name === 'microsoftGraphNotificationCertificateApi');
+		expect(certificate?.displayOptions).toEqual({ show: { source: ['callEvents'] } });
+		const app = description.credentials?.find((credential) => credential.name === 'microsoftGraphAppApi');
+		expect(app?.displayOptions).toBeUndefined();
+		expect(app?.required).toBe(true);
+	});
+});
