@@ -4,7 +4,7 @@ import { readAppCredential } from '../auth/appCredential';
 import { requestFreshGraphToken } from '../auth/graphTokenProvider';
 import { rolesOfAccessToken } from '../auth/tokenRoles';
 import { checkValidityPeriod } from '../certificates/checkCertificateUsable';
-import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION } from '../subscriptions/callSources';
+import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION, MEETING_CALL_EVENTS_PERMISSION } from '../subscriptions/callSources';
 import { readNotificationCertificate } from './notificationCertificate';
 
 /** Each source and the application permissions that allow it (any one of them). */
@@ -12,7 +12,11 @@ const SOURCES = [
 	// Earlier previews named the permission CallConversation.Read.All.
 	{ name: 'Call Events (Preview)', permissions: [CALL_EVENTS_PERMISSION, 'CallConversation.Read.All'] },
 	{ name: 'Call Records', permissions: [CALL_RECORDS_PERMISSION] },
+	{ name: 'Meeting Call Events (Beta)', permissions: [MEETING_CALL_EVENTS_PERMISSION, 'OnlineMeetings.ReadWrite.All'] },
 ];
+/** A token cannot show it: the meetings' source also needs the Teams application access policy. */
+const ACCESS_POLICY_NOTE =
+	' Meeting Call Events (Beta) also need an application access policy for the app (New-CsApplicationAccessPolicy, Grant-CsApplicationAccessPolicy), which this test cannot see.';
 const USER_READ_PERMISSION = 'User.Read.All';
 const GRANT_HOW =
 	'In Entra ID > App registrations > your app > API permissions, add it under Microsoft Graph > Application permissions, then Grant admin consent';
@@ -36,9 +40,10 @@ function permissionsVerdict(tenantId: string, roles: string[] | undefined): INod
 		};
 	}
 	const notAllowed = missing.length > 0 ? ` Not allowed: ${needs(missing)}.` : '';
+	const policy = allowed.some((source) => source.permissions.includes(MEETING_CALL_EVENTS_PERMISSION)) ? ACCESS_POLICY_NOTE : '';
 	return {
 		status: 'OK',
-		message: `${signedIn} with the permissions ${granted}. Sources it allows: ${allowed.map((source) => source.name).join(', ')}.${notAllowed}${userRead}`,
+		message: `${signedIn} with the permissions ${granted}. Sources it allows: ${allowed.map((source) => source.name).join(', ')}.${notAllowed}${policy}${userRead}`,
 	};
 }
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+import { joinUrlOfResource, sameMeeting } from '../meetings/meetingCallEventsResource';
 import { callRecordIdOf } from '../subscriptions/callSources';
 import type { SubscriptionSlot } from '../subscriptions/subscriptionState';
 
@@ -51,7 +52,15 @@ function indexOf(slots: SubscriptionSlot[]): SlotIndex {
 function aboutUser(item: Record<string, unknown>, slot: SubscriptionSlot): boolean {
 	// A call-records slot's notifications name a record, whoever took part.
 	if (slot.target?.kind === 'callRecords') return callRecordIdOf(item.resource) !== undefined;
+	if (slot.target?.kind === 'meeting') return aboutMeeting(item, slot.target.joinUrl);
 	return slot.userId !== '' && typeof item.resource === 'string' && item.resource.toLowerCase().includes(slot.userId);
+}
+
+/** A meeting's notifications name its join URL, in either resource form Graph has documented. */
+export function aboutMeeting(item: Record<string, unknown>, joinUrl: string): boolean {
+	if (typeof item.resource !== 'string') return false;
+	const named = joinUrlOfResource(item.resource);
+	return named !== undefined && sameMeeting(named, joinUrl);
 }
 
 /**

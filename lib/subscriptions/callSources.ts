@@ -17,14 +17,16 @@ import { createHash } from 'node:crypto';
  *   chunk; `userId` holds a stable key for the chunk (never empty: empty means "user not looked up yet"
  *   for a user slot), `user` a label for messages. Users are looked up once, at activation, because the
  *   chunks depend on the IDs.
- * - Later, meeting call events: one slot per meeting join URL, with its own target kind.
+ * - meetingCallEvents (beta): one slot per meeting. The slot's `target` holds the meeting's join URL;
+ *   `userId` a stable key for the meeting, `user` a label for messages. Nothing is looked up: the join
+ *   URL is the resource's key.
  *
  * Everything that works on slots (create, verify, renew, restore after 404, lifecycle events,
  * authentication by clientState, deletion) stays source-blind, except for three questions answered here:
  * the resource and change type of a subscription, whether its notifications carry resource data (and so
  * need the certificate), and which notification resources belong to a slot.
  */
-export type CallSource = 'callEvents' | 'callRecords';
+export type CallSource = 'callEvents' | 'callRecords' | 'meetingCallEvents';
 
 export interface CallRecordsTarget {
 	kind: 'callRecords';
@@ -32,12 +34,21 @@ export interface CallRecordsTarget {
 	participantIds: string[];
 }
 
-export type SlotTarget = CallRecordsTarget;
+export interface MeetingTarget {
+	kind: 'meeting';
+	/** The meeting's join URL, as the workflow author pasted it (Safe Links removed). */
+	joinUrl: string;
+}
+
+export type SlotTarget = CallRecordsTarget | MeetingTarget;
 
 export const CALL_RECORDS_RESOURCE = 'communications/callRecords';
 export const CALL_RECORDS_MAX_LIFETIME_MINUTES = 4230;
 export const CALL_RECORDS_PERMISSION = 'CallRecords.Read.All';
 export const CALL_EVENTS_PERMISSION = 'CallEvents.Read.All';
+export const MEETING_CALL_EVENTS_PERMISSION = 'OnlineMeetings.Read.All';
+/** Graph allows 3 days for onlineMeeting subscriptions; this stays under it as Graph's own examples do. */
+export const MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES = 4230;
 
 /**
  * Longest resource (with its filter) one call-records subscription gets. Graph documents no limit for the
@@ -72,6 +83,11 @@ export function callRecordsTargets(participantIds: string[]): Array<{ resource: 
 export function callRecordsSlotKey(target: CallRecordsTarget): string {
 	if (target.participantIds.length === 0) return 'callRecords:tenant';
 	return `callRecords:${createHash('sha256').update(target.participantIds.join(',')).digest('hex').slice(0, 16)}`;
+}
+
+/** A stable, non-empty key for a meeting's slot. */
+export function meetingSlotKey(joinUrl: string): string {
+	return `meeting:${createHash('sha256').update(joinUrl).digest('hex').slice(0, 16)}`;
 }
 
 /** How a call-records slot is named in logs and messages. */

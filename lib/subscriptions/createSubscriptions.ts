@@ -8,7 +8,9 @@ import {
 	callRecordsSlotKey,
 	callRecordsSlotLabel,
 	callRecordsTargets,
+	meetingSlotKey,
 } from './callSources';
+import { meetingCallEventsResource } from '../meetings/meetingCallEventsResource';
 import { derivedClientState, derivedClientStateFromSecret, randomClientState } from './clientState';
 import { postSubscription } from './postSubscription';
 import type { SubscriptionDeps, WebhookUrls } from './subscriptionDeps';
@@ -48,7 +50,9 @@ export async function createSubscriptions(
 		activationId: randomBytes(12).toString('hex'),
 		...urls,
 		apiVersion: settings.apiVersion,
-		...(settings.source === 'callRecords' ? { source: settings.source, changeType: settings.changeType } : {}),
+		...(settings.source === 'callRecords' || settings.source === 'meetingCallEvents'
+			? { source: settings.source, changeType: settings.changeType }
+			: {}),
 		lifetimeMinutes: settings.lifetimeMinutes,
 		settingsKey: settingsKey(settings),
 		app: deps.app,
@@ -70,7 +74,11 @@ export async function createSubscriptions(
 	}
 
 	const slots: SubscriptionSlot[] =
-		settings.source === 'callRecords' ? await callRecordsSlots(deps, settings, urls) : await userSlots(deps, settings, urls);
+		settings.source === 'callRecords'
+			? await callRecordsSlots(deps, settings, urls)
+			: settings.source === 'meetingCallEvents'
+				? meetingSlots(deps, settings, urls)
+				: await userSlots(deps, settings, urls);
 	// Every slot, the whole tenant's included, is left for the renewal timer to subscribe.
 	if (listFailure) for (const slot of slots) fail(slot.user, listFailure.error);
 	if (leftovers) {
@@ -138,6 +146,20 @@ async function callRecordsSlots(
 		target,
 		clientState: derivedClientStateFromSecret(deps.appSecretDigest, urls.notificationUrl, resource),
 	}));
+}
+
+/** Meeting call events: one slot per meeting, keyed by its join URL; nothing to look up. */
+function meetingSlots(deps: SubscriptionDeps, settings: SubscriptionSettings, urls: WebhookUrls): SubscriptionSlot[] {
+	return settings.users.map((joinUrl) => {
+		const resource = meetingCallEventsResource(joinUrl);
+		return {
+			userId: meetingSlotKey(joinUrl),
+			user: `meeting ${joinUrl.length > 90 ? `${joinUrl.slice(0, 87)}…` : joinUrl}`,
+			resource,
+			target: { kind: 'meeting' as const, joinUrl },
+			clientState: derivedClientStateFromSecret(deps.appSecretDigest, urls.notificationUrl, resource),
+		};
+	});
 }
 
 /** Leftovers for users no longer watched would otherwise keep delivering to this URL. */

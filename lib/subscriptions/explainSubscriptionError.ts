@@ -1,6 +1,6 @@
 import { TokenRequestError } from '../auth/tokenRequestError';
 import { GraphApiError } from '../graph/graphApiError';
-import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION, type CallSource } from './callSources';
+import { CALL_EVENTS_PERMISSION, CALL_RECORDS_PERMISSION, MEETING_CALL_EVENTS_PERMISSION, type CallSource } from './callSources';
 
 export { CALL_EVENTS_PERMISSION } from './callSources';
 
@@ -19,6 +19,10 @@ export function explainSubscriptionError(error: unknown, user: string, notificat
 		}
 		return `${user}: the app is not allowed to subscribe to call records. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_RECORDS_PERMISSION}, then Grant admin consent. ${graphSaid}`;
 	}
+	if (source === 'meetingCallEvents') {
+		const explained = explainMeetingError(error, user, graphSaid);
+		if (explained) return explained;
+	}
 	if (error.status === 403) {
 		return `${user}: the app is not allowed to subscribe to this user's calls. In Entra ID > App registrations > API permissions, add the Microsoft Graph application permission ${CALL_EVENTS_PERMISSION} (CallConversation.Read.All in earlier previews), then Grant admin consent. A tenant quota can also cause this, and so can a tenant that does not have this unreleased preview: the Source "Call Records" (released, v1.0) gives the end of every call of the watched users instead. ${graphSaid}`;
 	}
@@ -33,4 +37,18 @@ export function explainSubscriptionError(error: unknown, user: string, notificat
 	}
 	if (error.status === 0) return `${user}: ${error.message}. Check the network between n8n and Microsoft Graph`;
 	return `${user}: ${error.message}`;
+}
+
+/** Meeting call events: app-only access to meetings needs both a permission and an application access policy. */
+function explainMeetingError(error: GraphApiError, user: string, graphSaid: string): string | undefined {
+	if (error.status === 403) {
+		return `${user}: the app is not allowed to read this meeting's call events. It needs the Microsoft Graph application permission ${MEETING_CALL_EVENTS_PERMISSION} (or OnlineMeetings.ReadWrite.All) with admin consent, and an application access policy, because app-only access to online meetings requires one: in Teams PowerShell run New-CsApplicationAccessPolicy -Identity n8n-meetings -AppIds <the app's client ID>, then Grant-CsApplicationAccessPolicy -PolicyName n8n-meetings -Identity <the organizer> (or -Global); it can take up to 30 minutes to apply. ${graphSaid}`;
+	}
+	if (error.status === 404) {
+		return `${user}: Microsoft Graph knows no online meeting with this join URL in the tenant. Copy the join link from the meeting invitation again (a meeting of another tenant cannot be watched). ${graphSaid}`;
+	}
+	if (error.status === 400 && /resource|version/i.test(error.graphMessage)) {
+		return `${user}: Microsoft Graph refused the meeting call events resource; it is served in beta only. ${graphSaid}`;
+	}
+	return undefined;
 }

@@ -50,8 +50,8 @@ export function ourSubscriptionFor(
 }
 
 /**
- * What Graph is asked for. Call events are rich (encrypted with the certificate credential); call records
- * are basic, so that source needs no certificate at all.
+ * What Graph is asked for. Call events and meeting call events are rich (encrypted with the certificate
+ * credential, changeType updated); call records are basic, so that source needs no certificate at all.
  */
 async function subscriptionBody(deps: SubscriptionDeps, state: SubscriptionState, slot: SubscriptionSlot): Promise<NewSubscription> {
 	const common = {
@@ -108,8 +108,9 @@ export async function postSubscription(
 				continue;
 			}
 			const other = existing.find((subscription) => sameResource(subscription.resource, slot.resource));
+			const what = slot.target?.kind === 'meeting' ? 'meeting' : 'user';
 			throw new SubscriptionConflictError(
-				`this app already has subscription ${other?.id ?? '(unknown)'} for ${slot.resource}${other ? `, delivering to ${other.notificationUrl}` : ''}. Graph allows one per user and app: deactivate the other workflow (or n8n instance) that watches this user, or delete that subscription`,
+				`this app already has subscription ${other?.id ?? '(unknown)'} for ${slot.resource}${other ? `, delivering to ${other.notificationUrl}` : ''}. Graph allows one per ${what} and app: deactivate the other workflow (or n8n instance) that watches this ${what}, or delete that subscription`,
 				other?.notificationUrl,
 			);
 		}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import { CALL_RECORDS_MAX_LIFETIME_MINUTES, type CallSource } from './callSources';
+import { meetingJoinUrl, MeetingJoinUrlError } from '../meetings/meetingJoinUrl';
+import { CALL_RECORDS_MAX_LIFETIME_MINUTES, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES, type CallSource } from './callSources';
 
 export const DEFAULT_RESOURCE_TEMPLATE = 'users/{id}/callConversations';
 export const MAX_LIFETIME_MINUTES = 1440;
@@ -14,7 +15,7 @@ export interface SubscriptionSettings {
 	apiVersion: string;
 	/** Absent: call events (the preview), as in every workflow saved before sources existed. */
 	source?: CallSource;
-	/** Call records: 'created', 'updated' or 'created,updated'. */
+	/** Call records: 'created', 'updated' or 'created,updated'. Meeting call events: 'updated'. */
 	changeType?: string;
 }
 
@@ -24,6 +25,7 @@ export class SubscriptionSettingsError extends Error {
 
 export function validateSettings(settings: SubscriptionSettings): SubscriptionSettings {
 	if (settings.source === 'callRecords') return validateCallRecordsSettings(settings);
+	if (settings.source === 'meetingCallEvents') return validateMeetingSettings(settings);
 	const users = [...new Set(settings.users.map((user) => user.trim()).filter(Boolean))];
 	if (users.length === 0) {
 		throw new SubscriptionSettingsError('Add at least one user to watch (object ID or user principal name)');
@@ -65,6 +67,38 @@ function validateCallRecordsSettings(settings: SubscriptionSettings): Subscripti
 	return { users, resourceTemplate: '', lifetimeMinutes, apiVersion: 'v1.0', source: 'callRecords', changeType };
 }
 
+/**
+ * Meeting call events: `users` holds the meetings' join URLs, each checked and cleaned (Safe Links removed);
+ * Graph serves them on beta only and allows 3 days.
+ */
+function validateMeetingSettings(settings: SubscriptionSettings): SubscriptionSettings {
+	const entered = settings.users.map((entry) => entry.trim()).filter(Boolean);
+	if (entered.length === 0) throw new SubscriptionSettingsError('Add at least one Meeting Join URL to watch');
+	const joinUrls: string[] = [];
+	for (const [index, entry] of entered.entries()) {
+		try {
+			joinUrls.push(meetingJoinUrl(entry));
+		} catch (error) {
+			if (!(error instanceof MeetingJoinUrlError)) throw error;
+			throw new SubscriptionSettingsError(`Meeting Join URL ${index + 1}: ${error.message}`);
+		}
+	}
+	const lifetimeMinutes = Math.floor(settings.lifetimeMinutes);
+	if (!(lifetimeMinutes >= 1 && lifetimeMinutes <= MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES)) {
+		throw new SubscriptionSettingsError(
+			`The subscription lifetime must be 1 to ${MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES} minutes (Graph allows at most 3 days for meeting call events)`,
+		);
+	}
+	return {
+		users: [...new Set(joinUrls)],
+		resourceTemplate: '',
+		lifetimeMinutes,
+		apiVersion: 'beta',
+		source: 'meetingCallEvents',
+		changeType: 'updated',
+	};
+}
+
 export function resourceFor(template: string, userId: string): string {
 	return template.split('{id}').join(userId);
 }
@@ -81,7 +115,9 @@ export function settingsKey(settings: SubscriptionSettings): string {
 	const fields =
 		settings.source === 'callRecords'
 			? [settings.users, 'callRecords', settings.changeType]
-			: [settings.users, settings.resourceTemplate, settings.apiVersion];
+			: settings.source === 'meetingCallEvents'
+				? [settings.users, 'meetingCallEvents']
+				: [settings.users, settings.resourceTemplate, settings.apiVersion];
 	return createHash('sha256')
 		.update(JSON.stringify(fields))
 		.digest('hex')

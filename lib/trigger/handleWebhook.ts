@@ -1,5 +1,6 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
+import { meetingNotifications } from '../meetings/meetingNotifications';
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { MalformedBatchError, MAX_ITEMS_PER_REQUEST, parseNotificationBatch } from '../notifications/notificationBatch';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
@@ -81,7 +82,13 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	}
 
 	const parameters = readTriggerParameters(this);
-	if (!parameters.skipValidationTokenCheck) {
+	// Meeting call events may come basic (no resource data, so no validation tokens): the clientState is
+	// then the proof, as Graph documents for basic notifications. Any rich item needs the tokens.
+	const basicMeetingBatch =
+		parameters.source === 'meetingCallEvents' &&
+		batch.validationTokens.length === 0 &&
+		accepted.every(({ item }) => item.encryptedContent === undefined || item.encryptedContent === null);
+	if (!parameters.skipValidationTokenCheck && !basicMeetingBatch) {
 		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, state?.app ?? saved.app);
 		if (!verdict.valid && verdict.retryable) {
 			this.logger.warn(`Answered 503 to a notification batch so that Microsoft Graph delivers it again: ${verdict.reason}`);
@@ -108,7 +115,9 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	const answeredFirst = parameters.source === 'callRecords' || lifecycleItems.length > 0;
 	if (answeredFirst) response.status(202).end();
 	const output: IDataObject[] = [];
-	if (changeItems.length > 0 && parameters.source === 'callRecords') {
+	if (changeItems.length > 0 && parameters.source === 'meetingCallEvents') {
+		output.push(...(await meetingNotifications(this, changeItems, parameters, triggerKey, receivedAt)));
+	} else if (changeItems.length > 0 && parameters.source === 'callRecords') {
 		output.push(...(await readNotifiedCallRecords(this, changeItems, parameters, triggerKey, receivedAt)));
 	} else if (changeItems.length > 0) {
 		output.push(...(await decryptCallEvents(this, changeItems, parameters, triggerKey, receivedAt)));

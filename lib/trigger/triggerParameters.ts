@@ -1,7 +1,11 @@
 import type { IDataObject, IExecuteFunctions, IHookFunctions, ITriggerFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import type { CallDirection, CallEventKind } from '../notifications/callEvent';
-import { CALL_RECORDS_MAX_LIFETIME_MINUTES, type CallSource } from '../subscriptions/callSources';
+import {
+	CALL_RECORDS_MAX_LIFETIME_MINUTES,
+	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+	type CallSource,
+} from '../subscriptions/callSources';
 import {
 	DEFAULT_RESOURCE_TEMPLATE,
 	MAX_LIFETIME_MINUTES,
@@ -12,6 +16,8 @@ import {
 type NodeContext = IHookFunctions | IWebhookFunctions | ITriggerFunctions | IExecuteFunctions;
 
 export type CallRecordEvent = 'callEnded' | 'callRecordUpdated';
+export type MeetingEvent = 'callStarted' | 'callEnded' | 'rosterUpdated';
+const MEETING_EVENTS: readonly string[] = ['callStarted', 'callEnded', 'rosterUpdated'];
 
 /** How long a notified record that Graph answers 404 for is asked for again, by default. */
 export const DEFAULT_RECORD_WAIT_SECONDS = 300;
@@ -28,6 +34,8 @@ export interface TriggerParameters {
 	subscription: SubscriptionSettings;
 	/** Only for the call-records source. */
 	callRecords: CallRecordParameters;
+	/** Only for the meeting call events source: which events run the workflow. */
+	meetingEvents: MeetingEvent[];
 	events: CallEventKind[];
 	directions: CallDirection[];
 	includeRawNotification: boolean;
@@ -45,12 +53,15 @@ function usersParameter(value: unknown): string[] {
 export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	const get = context.getNodeParameter.bind(context) as (name: string, fallback?: unknown) => unknown;
 	// Absent in workflows saved before sources existed: the preview call events, as then.
-	const source: CallSource = get('source', 'callEvents') === 'callRecords' ? 'callRecords' : 'callEvents';
+	const chosen = get('source', 'callEvents');
+	const source: CallSource = chosen === 'callRecords' || chosen === 'meetingCallEvents' ? chosen : 'callEvents';
 	if (source === 'callRecords') return readCallRecordsParameters(get);
+	if (source === 'meetingCallEvents') return readMeetingParameters(get);
 	const options = (get('options', {}) ?? {}) as IDataObject;
 	return {
 		source,
 		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS },
+		meetingEvents: [],
 		subscription: validateSettings({
 			users: usersParameter(get('users', [])),
 			resourceTemplate: String(options.resourceTemplate ?? DEFAULT_RESOURCE_TEMPLATE),
@@ -90,11 +101,40 @@ function readCallRecordsParameters(get: (name: string, fallback?: unknown) => un
 			includeSessions: options.includeSessions === true,
 			waitForRecordSeconds: Number.isFinite(wait) && wait >= 0 ? Math.min(wait, 3600) : DEFAULT_RECORD_WAIT_SECONDS,
 		},
+		meetingEvents: [],
 		events: [],
 		directions: [],
 		includeRawNotification: options.includeRawNotification === true,
 		emitMissedNotifications: false,
 		// Basic notifications carry no validation tokens: a record is believed only once Graph returns it.
 		skipValidationTokenCheck: true,
+	};
+}
+
+/**
+ * Meeting call events: each join URL is one entry (a URL may hold commas, so entries are not split), checked
+ * by validateSettings. Rich notifications are verified by their validation tokens as the preview's are.
+ */
+function readMeetingParameters(get: (name: string, fallback?: unknown) => unknown): TriggerParameters {
+	const options = (get('meetingOptions', {}) ?? {}) as IDataObject;
+	const entered = get('meetingJoinUrls', []);
+	const chosen = get('meetingEvents', ['callStarted', 'callEnded']);
+	return {
+		source: 'meetingCallEvents',
+		subscription: validateSettings({
+			users: (Array.isArray(entered) ? entered : [entered]).filter((entry): entry is string => typeof entry === 'string'),
+			resourceTemplate: '',
+			lifetimeMinutes: Number(options.lifetimeMinutes ?? MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES),
+			apiVersion: 'beta',
+			source: 'meetingCallEvents',
+			changeType: 'updated',
+		}),
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS },
+		meetingEvents: (Array.isArray(chosen) ? chosen : []).filter((event): event is MeetingEvent => MEETING_EVENTS.includes(event)),
+		events: [],
+		directions: [],
+		includeRawNotification: options.includeRawNotification === true,
+		emitMissedNotifications: false,
+		skipValidationTokenCheck: false,
 	};
 }

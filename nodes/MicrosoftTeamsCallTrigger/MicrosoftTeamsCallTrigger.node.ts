@@ -24,7 +24,7 @@ import {
 } from '../../lib/trigger/hookMethods';
 import { passOnWebhookItems } from '../../lib/trigger/manualHandoff';
 import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
-import { callRecordProperties, onlyForSource, sourceProperty } from './sourceProperties';
+import { callRecordProperties, meetingCallEventProperties, onlyForSource, sourceProperty } from './sourceProperties';
 import { triggerProperties } from './triggerProperties';
 
 /**
@@ -47,7 +47,7 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		defaultVersion: 2,
 		// The labels a person reads in the Events field, not its stored values; call records name their source.
 		subtitle:
-			'={{$parameter["source"] === "callRecords" ? "Call Records: " + $parameter["recordEvents"].join(", ").replace("callEnded", "Call Ended").replace("callRecordUpdated", "Call Record Updated") : $parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
+			'={{$parameter["source"] === "meetingCallEvents" ? "Meetings: " + $parameter["meetingEvents"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended").replace("rosterUpdated", "Roster Updated") : $parameter["source"] === "callRecords" ? "Call Records: " + $parameter["recordEvents"].join(", ").replace("callEnded", "Call Ended").replace("callRecordUpdated", "Call Record Updated") : $parameter["events"].join(", ").replace("callStarted", "Call Started").replace("callEnded", "Call Ended")}}',
 		description: 'Starts the workflow when a watched user\'s Microsoft Teams call starts or ends, or when its call record is ready',
 		defaults: { name: 'Microsoft Teams Call Trigger' },
 		inputs: [],
@@ -55,11 +55,11 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		credentials: [
 			{ name: 'microsoftGraphAppApi', required: true, testedBy: 'microsoftGraphAppApiTest' },
 			{
-				// Only the preview's rich notifications are encrypted; call records are basic.
+				// The preview's and the meetings' rich notifications are encrypted; call records are basic.
 				name: 'microsoftGraphNotificationCertificateApi',
 				required: true,
 				testedBy: 'microsoftGraphNotificationCertificateApiTest',
-				displayOptions: { show: { source: ['callEvents'] } },
+				displayOptions: { show: { source: ['callEvents', 'meetingCallEvents'] } },
 			},
 		],
 		// Lifecycle first: n8n registers webhooks in this order, and Graph validates both URLs while the
@@ -71,7 +71,7 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		activationMessage:
 			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
 		eventTriggerDescription: 'Waiting for a Microsoft Teams call to start or end',
-		properties: [sourceProperty, ...onlyForSource('callEvents', triggerProperties), ...callRecordProperties],
+		properties: [sourceProperty, ...onlyForSource('callEvents', triggerProperties), ...callRecordProperties, ...meetingCallEventProperties],
 	};
 
 	methods = {

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { CALL_RECORDS_MAX_LIFETIME_MINUTES } from '../../lib/subscriptions/callSources';
+import { CALL_RECORDS_MAX_LIFETIME_MINUTES, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES } from '../../lib/subscriptions/callSources';
 import { DEFAULT_RECORD_WAIT_SECONDS } from '../../lib/trigger/triggerParameters';
 
 /** The resource selector: each source shows only its own fields. The default is the source of every workflow saved before there was a choice. */
@@ -19,6 +19,11 @@ export const sourceProperty: INodeProperties = {
 			name: 'Call Records',
 			value: 'callRecords',
 			description: 'The record of each call after it ended (Graph v1.0, released): usually within 30 minutes, at most 150',
+		},
+		{
+			name: 'Meeting Call Events (Beta)',
+			value: 'meetingCallEvents',
+			description: 'Start, end and roster changes of the call of each listed Teams meeting, within seconds (Graph beta)',
 		},
 	],
 	default: 'callEvents',
@@ -104,6 +109,66 @@ export const callRecordProperties: INodeProperties[] = [
 				typeOptions: { minValue: 0, maxValue: 3600 },
 				default: DEFAULT_RECORD_WAIT_SECONDS,
 				description: 'How long to keep asking Graph for a notified record it cannot return yet; a record still missing then is dropped and logged',
+			},
+		],
+	},
+];
+
+const forMeetings = { show: { source: ['meetingCallEvents'] } };
+
+export const meetingCallEventProperties: INodeProperties[] = [
+	{
+		displayName:
+			'Needs the application permission OnlineMeetings.Read.All, an application access policy that lets the app read the organizers\' meetings (New-CsApplicationAccessPolicy, then Grant-CsApplicationAccessPolicy), the notification certificate credential, and an n8n reachable over public HTTPS. Microsoft Graph serves meeting call events in beta only.',
+		name: 'meetingCallEventsNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: forMeetings,
+	},
+	{
+		displayName: 'Meeting Join URLs',
+		name: 'meetingJoinUrls',
+		type: 'string',
+		typeOptions: { multipleValues: true, multipleValueButtonText: 'Add Meeting' },
+		default: [],
+		placeholder: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_…/0?context=…',
+		description: 'The join link of each Teams meeting to watch, as in the invitation ("Join the meeting now"); one subscription per meeting',
+		displayOptions: forMeetings,
+	},
+	{
+		displayName: 'Events',
+		name: 'meetingEvents',
+		type: 'multiOptions',
+		options: [
+			{ name: 'Call Started', value: 'callStarted', description: 'The meeting\'s call began' },
+			{ name: 'Call Ended', value: 'callEnded', description: 'The meeting\'s call ended' },
+			{ name: 'Roster Updated', value: 'rosterUpdated', description: 'Someone joined or left the call' },
+		],
+		default: ['callStarted', 'callEnded'],
+		displayOptions: forMeetings,
+	},
+	{
+		displayName: 'Options',
+		name: 'meetingOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: forMeetings,
+		options: [
+			{
+				displayName: 'Include Raw Notification',
+				name: 'includeRawNotification',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to add the notification as Graph sent it (without its client state) to each item',
+			},
+			{
+				displayName: 'Subscription Lifetime (Minutes)',
+				name: 'lifetimeMinutes',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES },
+				default: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+				description: 'How long each subscription lasts before it must be renewed; renewal happens at half this time',
 			},
 		],
 	},

@@ -104,6 +104,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 					event: kind === 'started' ? 'callStarted' : 'callEnded',
 					direction,
 					userId: user.id,
+					userPrincipalName: user.userPrincipalName,
+					userDisplayName: user.displayName,
 					csUrl: event.csUrl,
 					callId: event.callId,
 					receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),

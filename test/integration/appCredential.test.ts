@@ -65,7 +65,7 @@ describe('the app credential against a local Entra ID', () => {
 		const result = await testAppCredential(custom());
 		expect(result).toEqual({
 			status: 'OK',
-			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All.`,
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All; Meeting Call Events (Beta) needs OnlineMeetings.Read.All.`,
 		});
 		expect(sim.tokenRequestCount(SECRET_APP) - before).toBe(1);
 		expect(discoveryCalls()).toBe(0);

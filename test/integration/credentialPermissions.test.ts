@@ -34,7 +34,7 @@ describe('the app credential test reads the permissions in the token', () => {
 	it('passes with CallEvents.Read.All and User.Read.All, and says which sources they allow', async () => {
 		expect(await testWith(['CallEvents.Read.All', 'User.Read.All'])).toEqual({
 			status: 'OK',
-			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All.`,
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallEvents.Read.All, User.Read.All. Sources it allows: Call Events (Preview). Not allowed: Call Records needs CallRecords.Read.All; Meeting Call Events (Beta) needs OnlineMeetings.Read.All.`,
 		});
 	});
 
@@ -42,20 +42,31 @@ describe('the app credential test reads the permissions in the token', () => {
 		const result = await testWith(['CallRecords.Read.All', 'User.Read.All']);
 		expect(result).toEqual({
 			status: 'OK',
-			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallRecords.Read.All, User.Read.All. Sources it allows: Call Records. Not allowed: Call Events (Preview) needs CallEvents.Read.All.`,
+			message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions CallRecords.Read.All, User.Read.All. Sources it allows: Call Records. Not allowed: Call Events (Preview) needs CallEvents.Read.All; Meeting Call Events (Beta) needs OnlineMeetings.Read.All.`,
 		});
 	});
 
 	it('names both sources when the app has both permissions', async () => {
 		const result = await testWith(['CallEvents.Read.All', 'CallRecords.Read.All', 'User.Read.All']);
 		expect(result.status).toBe('OK');
-		expect(result.message).toMatch(/Sources it allows: Call Events \(Preview\), Call Records\.$/);
+		expect(result.message).toMatch(/Sources it allows: Call Events \(Preview\), Call Records\. Not allowed: Meeting Call Events \(Beta\) needs OnlineMeetings\.Read\.All\.$/);
 	});
+
+	it.each([['OnlineMeetings.Read.All'], ['OnlineMeetings.ReadWrite.All']])(
+		'names Meeting Call Events as allowed with %s, and the access policy the token cannot show',
+		async (permission) => {
+			const result = await testWith([permission, 'User.Read.All']);
+			expect(result).toEqual({
+				status: 'OK',
+				message: `Signed in to tenant ${TENANT} and received a Microsoft Graph token with the permissions ${permission}, User.Read.All. Sources it allows: Meeting Call Events (Beta). Not allowed: Call Events (Preview) needs CallEvents.Read.All; Call Records needs CallRecords.Read.All. Meeting Call Events (Beta) also need an application access policy for the app (New-CsApplicationAccessPolicy, Grant-CsApplicationAccessPolicy), which this test cannot see.`,
+			});
+		},
+	);
 
 	it('fails without the permission of any source, and says how to grant one', async () => {
 		const result = await testWith(['User.Read.All']);
 		expect(result.status).toBe('Error');
-		expect(result.message).toMatch(/lacks the application permission of every source of this trigger \(Call Events \(Preview\) needs CallEvents\.Read\.All; Call Records needs CallRecords\.Read\.All\).*\(permissions granted: User\.Read\.All\)\. In Entra ID > App registrations > your app > API permissions.*Grant admin consent\.$/);
+		expect(result.message).toMatch(/lacks the application permission of every source of this trigger \(Call Events \(Preview\) needs CallEvents\.Read\.All; Call Records needs CallRecords\.Read\.All; Meeting Call Events \(Beta\) needs OnlineMeetings\.Read\.All\).*\(permissions granted: User\.Read\.All\)\. In Entra ID > App registrations > your app > API permissions.*Grant admin consent\.$/);
 		expect(result.message).not.toContain(SECRET);
 	});
 
@@ -69,6 +80,6 @@ describe('the app credential test reads the permissions in the token', () => {
 	it('passes without User.Read.All, saying it is needed only for users entered by name', async () => {
 		const result = await testWith(['CallEvents.Read.All']);
 		expect(result.status).toBe('OK');
-		expect(result.message).toMatch(/with the permissions CallEvents\.Read\.All\. Sources it allows: Call Events \(Preview\)\. Not allowed: Call Records needs CallRecords\.Read\.All\. User\.Read\.All is not granted: it is needed only if you enter users by name \(user principal name\) instead of object ID\.$/);
+		expect(result.message).toMatch(/with the permissions CallEvents\.Read\.All\. Sources it allows: Call Events \(Preview\)\. Not allowed: Call Records needs CallRecords\.Read\.All; Meeting Call Events \(Beta\) needs OnlineMeetings\.Read\.All\. User\.Read\.All is not granted: it is needed only if you enter users by name \(user principal name\) instead of object ID\.$/);
 	});
 });

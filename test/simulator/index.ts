@@ -7,6 +7,14 @@ import {
 	type CallRecordInput,
 	type StoredCallRecord,
 } from './callRecords';
+import {
+	buildMeetingCallEvent,
+	MeetingDirectory,
+	meetingNotificationFor,
+	type BasicMeetingNotification,
+	type MeetingEventOptions,
+	type SimulatedMeeting,
+} from './meetingCallEvents';
 import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type DeliveryAttempt, type DeliveryResult } from './delivery';
 import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
 import { encryptForSubscription, type EncryptedContent } from './encryption';
@@ -31,6 +39,8 @@ import type { HandshakeRecord } from './validationHandshake';
 
 export type { CallEventOptions } from './callEvents';
 export type { BasicCallRecordNotification, CallRecordInput, StoredCallRecord } from './callRecords';
+export type { BasicMeetingNotification, MeetingEventOptions, MeetingPerson, SimulatedMeeting } from './meetingCallEvents';
+export { MEETING_PERMISSIONS, NO_ACCESS_POLICY_MESSAGE } from './meetingCallEvents';
 export { CALL_RECORDS_PERMISSION, MAX_SESSIONS_PAGE_SIZE } from './callRecords';
 export {
 	CALL_RECORDS_MAX_LIFETIME_MINUTES,
@@ -153,6 +163,19 @@ export interface GraphSimulator {
 		overrides?: Record<string, unknown>,
 	): BasicCallRecordNotification;
 	buildCallEvent(subscription: Pick<SubscriptionLike, 'resource'>, options: CallEventOptions): Record<string, unknown>;
+	/** An online meeting of the tenant, by its join URL (what meetingCallEvents subscriptions name). */
+	addMeeting(joinWebUrl: string, organizerId?: string): SimulatedMeeting;
+	/** Grant-CsApplicationAccessPolicy for the app: without it Graph refuses app-only access to meetings (403). */
+	grantMeetingAccessPolicy(clientId: string): void;
+	revokeMeetingAccessPolicy(clientId: string): void;
+	/** A meeting call event in the current spelling (callStarted, participants@delta) or the earlier one. */
+	buildMeetingCallEvent(options: MeetingEventOptions, tenantId?: string): Record<string, unknown>;
+	/** A notification for a meeting's subscription: rich (encrypted) unless `basic` or the subscription has no certificate. */
+	meetingNotificationFor(
+		subscription: SubscriptionLike,
+		event: Record<string, unknown>,
+		options?: { basic?: boolean; overrides?: Record<string, unknown> },
+	): ChangeNotificationItem | BasicMeetingNotification;
 	encryptForSubscription(subscription: SubscriptionLike, resource: Record<string, unknown> | string): EncryptedContent;
 	notificationFor(subscription: SubscriptionLike, resource: Record<string, unknown>, overrides?: Record<string, unknown>): ChangeNotificationItem;
 	lifecycleNotificationFor(subscription: SubscriptionLike, event: LifecycleEvent, overrides?: Record<string, unknown>): LifecycleNotificationItem;
@@ -160,7 +183,7 @@ export interface GraphSimulator {
 	/** The served JWKS ({ keys }). */
 	jwks(): { keys: Jwk[] };
 	deliver(url: string, body: unknown, options?: DeliverOptions): Promise<DeliveryResult>;
-	sendBatch(items: Array<NotificationItem | BasicCallRecordNotification>, options?: BatchOptions): Promise<DeliveryResult[]>;
+	sendBatch(items: Array<NotificationItem | BasicCallRecordNotification | BasicMeetingNotification>, options?: BatchOptions): Promise<DeliveryResult[]>;
 	readonly deliveries: DeliveryAttempt[];
 
 	close(): Promise<void>;
@@ -181,6 +204,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const recordReadConcurrency = { current: 0, peak: 0 };
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
+	const meetings = new MeetingDirectory();
 	const callRecordStore = new CallRecordStore(now, () => options.callRecordReadDelayMs ?? 0);
 	const handshakes: HandshakeRecord[] = [];
 	const tokenCounts = new Map<string, number>();
@@ -245,6 +269,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					certificateUpdateByPatch: options.certificateUpdateByPatch ?? true,
 					subscriptionPermissions: options.subscriptionPermissions ?? ['CallEvents.Read.All'],
 					createConcurrency,
+					meetings,
 					now,
 				},
 				callRecords: {
@@ -316,6 +341,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		callRecordNotificationFor: (subscription, recordId, changeType, overrides) =>
 			callRecordNotificationFor(subscription, recordId, changeType, overrides),
 		buildCallEvent: (subscription, o) => buildCallEvent(subscription, o),
+		addMeeting: (joinWebUrl, organizerId) => meetings.add(joinWebUrl, organizerId ?? ''),
+		grantMeetingAccessPolicy: (clientId) => meetings.grantAccessPolicy(clientId),
+		revokeMeetingAccessPolicy: (clientId) => meetings.revokeAccessPolicy(clientId),
+		buildMeetingCallEvent: (o, tenantId) => buildMeetingCallEvent(o, tenantId),
+		meetingNotificationFor: (subscription, event, o) => meetingNotificationFor(subscription, event, o),
 		encryptForSubscription: (subscription, resource) => encryptForSubscription(subscription, resource),
 		notificationFor: (subscription, resource, overrides) => notificationFor(subscription, resource, overrides),
 		lifecycleNotificationFor: (subscription, event, overrides) => lifecycleNotificationFor(subscription, event, overrides),

@@ -8,6 +8,7 @@ import {
 	parseCallRecordsResource,
 } from './callRecordSubscriptionRules';
 import { graphDateTime } from './ids';
+import { isMeetingCallEventsResource, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES } from './meetingCallEvents';
 
 /**
  * The create/renew checks Graph applies to a subscription request for the per-user call resources.
@@ -43,7 +44,7 @@ export interface ValidatedSubscriptionRequest {
 	notificationUrlAppId: string | null;
 	/** Normalised for duplicate detection: no leading slash, lower case. */
 	resourceKey: string;
-	kind: 'callEvents' | 'callRecords';
+	kind: 'callEvents' | 'callRecords' | 'meetingCallEvents';
 }
 
 const CALL_RESOURCES = [/^users?\/([^/]+)\/callConversations$/i, /^users\/([^/]+)\/communications\/callEvents$/i];
@@ -71,10 +72,14 @@ export function validateCreateRequest(body: Record<string, unknown>, o: Subscrip
 	if (isCallRecordsResource(resourceKey)) {
 		return validateCallRecordsRequest(body, o, { resource, changeType, changeTypes, notificationUrl, lifecycleNotificationUrl, resourceKey });
 	}
+	// Meeting call events: the meeting, change type, permission and access policy are checked before this
+	// (meetingCallEvents.ts); they differ from the per-user resources in lifetime and allow basic notifications.
+	const meeting = isMeetingCallEventsResource(resourceKey);
+	if (meeting) o = { ...o, maxLifetimeMinutes: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES, richNotificationsOnly: false };
 	const pattern = CALL_RESOURCES.find((p) => p.test(resourceKey));
-	if (!pattern) throw bad(`Resource '${resource}' is not supported for change notifications.`);
-	const userId = pattern.exec(resourceKey)?.[1] ?? '';
-	if (!o.findUser(userId)) {
+	if (!pattern && !meeting) throw bad(`Resource '${resource}' is not supported for change notifications.`);
+	const userId = pattern?.exec(resourceKey)?.[1] ?? '';
+	if (!meeting && !o.findUser(userId)) {
 		throw new GraphHttpError(
 			404,
 			'ExtensionError',
@@ -135,7 +140,7 @@ export function validateCreateRequest(body: Record<string, unknown>, o: Subscrip
 		latestSupportedTlsVersion: tls,
 		notificationUrlAppId: optionalString(body, 'notificationUrlAppId'),
 		resourceKey: resourceKey.toLowerCase(),
-		kind: 'callEvents',
+		kind: meeting ? 'meetingCallEvents' : 'callEvents',
 	};
 }
 

@@ -9,6 +9,14 @@ import {
 } from './callRecordSubscriptionRules';
 import { graphDateTime, newGuid } from './ids';
 import {
+	checkMeetingSubscriptionRequest,
+	isMeetingCallEventsResource,
+	joinUrlOfSubscriptionResource,
+	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+	meetingKey,
+	type MeetingDirectory,
+} from './meetingCallEvents';
+import {
 	checkEncryptionCertificate,
 	checkExpiration,
 	checkWebhookUrl,
@@ -39,6 +47,8 @@ export interface SubscriptionsApiDeps {
 	subscriptionPermissions: string[];
 	/** Creations in progress, and the most at once. */
 	createConcurrency?: { current: number; peak: number };
+	/** Online meetings and application access policies, for meetingCallEvents subscriptions. */
+	meetings?: MeetingDirectory;
 	now: () => number;
 }
 
@@ -79,9 +89,22 @@ export async function createSubscription(
 	version: string,
 	deps: SubscriptionsApiDeps,
 ): Promise<ApiResult> {
+	if (typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource) && deps.meetings) {
+		checkMeetingSubscriptionRequest(body, { appid: caller.appid, roles: caller.roles ?? [] }, version, deps.meetings);
+		// One subscription per app per meeting, whichever documented form of the resource names it.
+		const meetingOf = (resource: string) => meetingKey(joinUrlOfSubscriptionResource(resource));
+		const wanted = meetingOf(body.resource);
+		const existing = deps.store
+			.listLive(caller.appid)
+			.find((s) => isMeetingCallEventsResource(s.resource) && meetingOf(s.resource) === wanted);
+		if (existing && deps.rejectDuplicates) {
+			throw new GraphHttpError(409, 'Conflict', `Subscription Id ${existing.id} already exists for the requested combination`);
+		}
+	}
+	const meeting = typeof body.resource === 'string' && isMeetingCallEventsResource(body.resource);
 	const callRecords = typeof body.resource === 'string' && isCallRecordsResource(body.resource.replace(/^\/+/, ''));
 	const permissions = callRecords ? [CALL_RECORDS_PERMISSION] : deps.subscriptionPermissions;
-	if (!permissions.some((p) => caller.roles.includes(p))) {
+	if (!meeting && !permissions.some((p) => caller.roles.includes(p))) {
 		throw new GraphHttpError(403, 'ExtensionError', FORBIDDEN_CREATE);
 	}
 	const request = validateCreateRequest(body, deps.rules);
@@ -218,7 +241,12 @@ export function updateSubscription(
 		throw new GraphHttpError(400, 'InvalidRequest', 'expirationDateTime or notificationUrl is required to update a subscription.');
 	}
 	const certificate = certificateUpdateOf(body);
-	const rules = callRecords ? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES } : deps.rules;
+	const meeting = isMeetingCallEventsResource(s.resource);
+	const rules = callRecords
+		? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES }
+		: meeting
+			? { ...deps.rules, maxLifetimeMinutes: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES }
+			: deps.rules;
 	const expiresAt = body.expirationDateTime === undefined ? s.expiresAt : checkExpiration(body.expirationDateTime, rules);
 	if (body.notificationUrl !== undefined) {
 		if (typeof body.notificationUrl !== 'string') throw new GraphHttpError(400, 'BadRequest', "Property 'notificationUrl' must be a string.");

@@ -8,7 +8,7 @@ const shownFor = (property: INodeProperties) => property.displayOptions?.show?.s
 describe('the Source selector', () => {
 	it('comes first and defaults to the preview source, which saved workflows have without the parameter', () => {
 		expect(description.properties[0]).toMatchObject({ name: 'source', type: 'options', default: 'callEvents' });
-		expect((description.properties[0].options as Array<{ value: string }>).map((option) => option.value)).toEqual(['callEvents', 'callRecords']);
+		expect((description.properties[0].options as Array<{ value: string }>).map((option) => option.value)).toEqual(['callEvents', 'callRecords', 'meetingCallEvents']);
 	});
 
 	it('shows each source only its own fields', () => {
@@ -17,12 +17,13 @@ describe('the Source selector', () => {
 		const names = (source: string) => rest.filter((property) => shownFor(property)?.[0] === source).map((property) => property.name);
 		expect(names('callEvents')).toEqual(expect.arrayContaining(['users', 'events', 'directions', 'options']));
 		expect(names('callRecords')).toEqual(['callRecordsNotice', 'recordUsers', 'recordEvents', 'recordOptions']);
+		expect(names('meetingCallEvents')).toEqual(['meetingCallEventsNotice', 'meetingJoinUrls', 'meetingEvents', 'meetingOptions']);
 		expect(rest.find((property) => property.name === 'recordUsers')?.required).toBeFalsy();
 	});
 
-	it('asks for the notification certificate only for the preview source', () => {
+	it('asks for the notification certificate only for the sources with encrypted notifications', () => {
 		const certificate = description.credentials?.find((credential) => credential.name === 'microsoftGraphNotificationCertificateApi');
-		expect(certificate?.displayOptions).toEqual({ show: { source: ['callEvents'] } });
+		expect(certificate?.displayOptions).toEqual({ show: { source: ['callEvents', 'meetingCallEvents'] } });
 		const app = description.credentials?.find((credential) => credential.name === 'microsoftGraphAppApi');
 		expect(app?.displayOptions).toBeUndefined();
 		expect(app?.required).toBe(true);
