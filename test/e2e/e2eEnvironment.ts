@@ -4,16 +4,17 @@
  * both credentials (Custom cloud pointing at the simulator, a freshly generated encryption
  * certificate), and helpers to create, activate and inspect trigger workflows.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { GraphSimulator, GraphSimulatorOptions } from '../simulator';
 import { N8nApi } from './n8nApi';
-import { ensureN8n, freePort, N8nProcess, requireBuiltPackage } from './n8nProcess';
+import { ensureN8n, freePort, N8nProcess, REPO_ROOT, requireBuiltPackage } from './n8nProcess';
 import {
 	createTriggerCredentials,
 	ENCRYPTION_KEY,
+	NODE_TYPE,
 	startTenantSimulator,
 	TriggerEnvironment,
 	writeCertificates,
@@ -31,6 +32,22 @@ export interface E2eOptions {
 	keep?: boolean;
 	/** Extra environment for n8n (a benchmark comparing n8n settings). */
 	n8nEnv?: Record<string, string>;
+	/**
+	 * Load the package as Settings > Community nodes installs it (<user folder>/.n8n/nodes/node_modules,
+	 * type `n8n-nodes-teams-calls.*`) instead of through N8N_CUSTOM_EXTENSIONS. Only then does the editor
+	 * offer the credential test: n8n links credentials to the nodes that test them for packages only.
+	 */
+	installedPackage?: boolean;
+}
+
+/** The type when n8n loads the package as an installed community package (`installedPackage`). */
+export const INSTALLED_NODE_TYPE = 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger';
+
+/** <user folder>/.n8n/nodes/node_modules/n8n-nodes-teams-calls -> this repository (its dist/ and package.json). */
+function installAsCommunityPackage(userFolder: string): void {
+	const nodeModules = path.join(userFolder, '.n8n', 'nodes', 'node_modules');
+	mkdirSync(nodeModules, { recursive: true });
+	symlinkSync(REPO_ROOT, path.join(nodeModules, 'n8n-nodes-teams-calls'), 'dir');
 }
 
 export class E2eEnvironment extends TriggerEnvironment {
@@ -44,6 +61,8 @@ export class E2eEnvironment extends TriggerEnvironment {
 		private readonly keep: boolean,
 		/** The app credential's secret, so tests can check it never shows up in logs or outputs. */
 		readonly clientSecret: string,
+		/** The trigger's node type as this n8n knows it. */
+		readonly nodeType: string = NODE_TYPE,
 	) {
 		super();
 	}
@@ -58,21 +77,30 @@ export class E2eEnvironment extends TriggerEnvironment {
 			const tenant = await startTenantSimulator(options.simulator);
 			sim = tenant.sim;
 			const { tls, certificate } = writeCertificates(tmp);
+			const userFolder = path.join(tmp, 'n8n-home');
+			let extraEnv = options.n8nEnv;
+			if (options.installedPackage) {
+				installAsCommunityPackage(userFolder);
+				const noExtensions = path.join(tmp, 'no-custom-extensions');
+				mkdirSync(noExtensions);
+				extraEnv = { N8N_CUSTOM_EXTENSIONS: noExtensions, ...extraEnv };
+			}
 			n8n = new N8nProcess({
 				paths,
-				userFolder: path.join(tmp, 'n8n-home'),
+				userFolder,
 				port: await freePort(),
 				brokerPort: await freePort(),
 				tls,
 				customExtensions: dist,
 				encryptionKey: ENCRYPTION_KEY,
-				extraEnv: options.n8nEnv,
+				extraEnv,
 			});
 			await n8n.start();
 			const api = new N8nApi(n8n.baseUrl, tls.caPem);
 			await api.setUp();
 			const credentials = await createTriggerCredentials(api, sim, tenant.clientSecret, certificate);
-			return new E2eEnvironment(sim, n8n, api, tmp, certificate, credentials, options.keep ?? process.env.N8N_E2E_KEEP === '1', tenant.clientSecret);
+			const nodeType = options.installedPackage ? INSTALLED_NODE_TYPE : NODE_TYPE;
+			return new E2eEnvironment(sim, n8n, api, tmp, certificate, credentials, options.keep ?? process.env.N8N_E2E_KEEP === '1', tenant.clientSecret, nodeType);
 		} catch (error) {
 			if (n8n) {
 				process.stderr.write(`n8n log tail:\n${n8n.tail(80)}\n`);

@@ -126,6 +126,8 @@ export abstract class TriggerEnvironment {
 	abstract readonly credentials: TriggerCredentials;
 	/** The public address Graph and tests reach `/webhook/…` and `/webhook-test/…` at. */
 	protected abstract get publicUrl(): string;
+	/** The trigger's node type as this n8n knows it (an installed package names it differently). */
+	readonly nodeType: string = NODE_TYPE;
 	/** How long waitForExecutions waits unless told. */
 	protected readonly executionsTimeoutMs: number = 30_000;
 
@@ -142,7 +144,7 @@ export abstract class TriggerEnvironment {
 		const trigger = {
 			id: randomUUID(),
 			name: TRIGGER_NODE,
-			type: NODE_TYPE,
+			type: this.nodeType,
 			typeVersion,
 			position: [0, 0],
 			webhookId,
