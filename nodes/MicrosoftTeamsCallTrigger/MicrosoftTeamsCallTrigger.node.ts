@@ -53,10 +53,12 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'microsoftGraphAppApi', required: true, testedBy: 'microsoftGraphAppApiTest' },
+			// The editor labels each selector with displayName; without it both read just "Credential".
+			{ name: 'microsoftGraphAppApi', displayName: 'Azure App', required: true, testedBy: 'microsoftGraphAppApiTest' },
 			{
 				// The preview's and the meetings' rich notifications are encrypted; call records are basic.
 				name: 'microsoftGraphNotificationCertificateApi',
+				displayName: 'Notification Certificate',
 				required: true,
 				testedBy: 'microsoftGraphNotificationCertificateApiTest',
 				displayOptions: { show: { source: ['callEvents', 'meetingCallEvents'] } },

@@ -214,6 +214,9 @@ describe('n8n editor in Chromium: the Teams call trigger as a person meets it', 
 		const slots = ndv.getByTestId('node-credentials-slot');
 		await expectVisible(slots, 'the credential selectors');
 		expect(await slots.count()).toBe(2);
+		// Each selector says which credential it wants.
+		await expectText(slots.nth(0), 'the app credential selector\'s label', ['Azure App']);
+		await expectText(slots.nth(1), 'the certificate credential selector\'s label', ['Notification Certificate']);
 		const wanted = [await credentialId(APP_CREDENTIAL), await credentialId(CERTIFICATE_CREDENTIAL)];
 		// A selector shows its choice as the value of its input or as text, by element-plus version.
 		const shown = (i: number) =>
