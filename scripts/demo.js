@@ -185,15 +185,24 @@ async function main() {
 			runOrDie('generate-certificate', process.execPath, [path.join(repoRoot, 'bin', 'n8n-nodes-teams-calls.js'), 'generate-certificate', '--out', certDir, '--subject', 'CN=n8n Teams calls demo'], true),
 		);
 
+		// Installed as a community package (a link in <user folder>/.n8n/nodes/node_modules, what `npm install` in
+		// ~/.n8n/nodes makes): only then does n8n's editor test the credentials, as it will for a person.
+		const userFolder = path.join(runDir, 'n8n-home');
+		const nodesDir = path.join(userFolder, '.n8n', 'nodes', 'node_modules');
+		fs.mkdirSync(nodesDir, { recursive: true });
+		fs.symlinkSync(repoRoot, path.join(nodesDir, 'n8n-nodes-teams-calls'), 'dir');
+		const noExtensions = path.join(runDir, 'no-custom-extensions');
+		fs.mkdirSync(noExtensions, { recursive: true });
+
 		const wanted = Number(option('--port') || 5678);
 		const port = (await portIsFree(wanted)) ? wanted : await freePort();
 		n8n = new N8nProcess({
 			paths,
-			userFolder: path.join(runDir, 'n8n-home'),
+			userFolder,
 			port,
 			brokerPort: await freePort(),
 			tls: { certPath: path.join(tlsDir, 'server-cert.pem'), keyPath: path.join(tlsDir, 'server-key.pem'), caPath: ca.caCertPath, caPem: ca.caCertPem },
-			customExtensions: dist,
+			customExtensions: noExtensions,
 			encryptionKey: crypto.randomBytes(24).toString('hex'),
 			extraEnv: { N8N_LOG_LEVEL: 'info' },
 		});
@@ -219,14 +228,8 @@ async function main() {
 		say('credentials created: "Microsoft Graph app" (Custom cloud -> simulator) and "Graph notification certificate"');
 
 		const workflowJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'teams-calls-demo.workflow.json'), 'utf8'));
-		for (const node of workflowJson.nodes) {
-			// Loaded from dist/ through N8N_CUSTOM_EXTENSIONS, n8n names the package "CUSTOM".
-			if (node.type === 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger') {
-				node.type = 'CUSTOM.microsoftTeamsCallTrigger';
-				node.credentials = { microsoftGraphAppApi: app, microsoftGraphNotificationCertificateApi: certificate };
-			}
-		}
-		const trigger = workflowJson.nodes.find((n) => n.type === 'CUSTOM.microsoftTeamsCallTrigger');
+		const trigger = workflowJson.nodes.find((n) => n.type === 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger');
+		trigger.credentials = { microsoftGraphAppApi: app, microsoftGraphNotificationCertificateApi: certificate };
 		const { id: workflowId } = await api.createWorkflow({
 			name: workflowJson.name,
 			nodes: workflowJson.nodes,
