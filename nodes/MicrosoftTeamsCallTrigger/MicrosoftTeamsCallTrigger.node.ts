@@ -73,7 +73,12 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		activationMessage:
 			'Microsoft Graph now sends call events for the watched users; subscriptions are renewed automatically while the workflow is active.',
 		eventTriggerDescription: 'Waiting for a Microsoft Teams call to start or end',
-		properties: [sourceProperty, ...onlyForSource('callEvents', triggerProperties), ...callRecordProperties, ...meetingCallEventProperties],
+		properties: [
+			sourceProperty,
+			...onlyForSource('callEvents', triggerProperties),
+			...onlyForSource('callRecords', callRecordProperties),
+			...onlyForSource('meetingCallEvents', meetingCallEventProperties),
+		],
 	};
 
 	methods = {

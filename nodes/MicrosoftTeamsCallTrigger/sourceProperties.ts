@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { CALL_RECORDS_MAX_LIFETIME_MINUTES, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES } from '../../lib/subscriptions/callSources';
 import { DEFAULT_RECORD_WAIT_SECONDS } from '../../lib/trigger/triggerParameters';
+import { includeRawNotificationOption, lifetimeOption } from './sharedOptions';
 
 /** The resource selector: each source shows only its own fields. The default is the source of every workflow saved before there was a choice. */
 export const sourceProperty: INodeProperties = {
@@ -29,7 +30,7 @@ export const sourceProperty: INodeProperties = {
 	default: 'callEvents',
 };
 
-/** The properties of the preview source, shown only when it is chosen. */
+/** A source's properties, shown only when it is chosen. */
 export function onlyForSource(source: string, properties: INodeProperties[]): INodeProperties[] {
 	return properties.map((property) => ({
 		...property,
@@ -40,8 +41,7 @@ export function onlyForSource(source: string, properties: INodeProperties[]): IN
 	}));
 }
 
-const forCallRecords = { show: { source: ['callRecords'] } };
-
+/** Shown only for Call Records (the node file applies onlyForSource). */
 export const callRecordProperties: INodeProperties[] = [
 	{
 		displayName:
@@ -49,7 +49,6 @@ export const callRecordProperties: INodeProperties[] = [
 		name: 'callRecordsNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: forCallRecords,
 	},
 	{
 		displayName: 'Users',
@@ -59,7 +58,6 @@ export const callRecordProperties: INodeProperties[] = [
 		default: [],
 		placeholder: 'adele@contoso.com or 5f0a6a4e-…',
 		description: 'Users whose calls start the workflow, by user principal name or Entra object ID. Leave empty for every call in the tenant.',
-		displayOptions: forCallRecords,
 	},
 	{
 		displayName: 'Events',
@@ -70,7 +68,6 @@ export const callRecordProperties: INodeProperties[] = [
 			{ name: 'Call Record Updated', value: 'callRecordUpdated', description: 'A later version of a record (Graph revises some records)' },
 		],
 		default: ['callEnded'],
-		displayOptions: forCallRecords,
 	},
 	{
 		displayName: 'Options',
@@ -78,15 +75,8 @@ export const callRecordProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		displayOptions: forCallRecords,
 		options: [
-			{
-				displayName: 'Include Raw Notification',
-				name: 'includeRawNotification',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to add the notification as Graph sent it (without its client state) to each item',
-			},
+			includeRawNotificationOption,
 			{
 				displayName: 'Include Sessions and Segments',
 				name: 'includeSessions',
@@ -94,14 +84,7 @@ export const callRecordProperties: INodeProperties[] = [
 				default: false,
 				description: 'Whether to read every session of the call with its segments (devices, networks, media quality) into the item',
 			},
-			{
-				displayName: 'Subscription Lifetime (Minutes)',
-				name: 'lifetimeMinutes',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: CALL_RECORDS_MAX_LIFETIME_MINUTES },
-				default: CALL_RECORDS_MAX_LIFETIME_MINUTES,
-				description: 'How long each subscription lasts before it must be renewed; renewal happens at half this time',
-			},
+			lifetimeOption(CALL_RECORDS_MAX_LIFETIME_MINUTES),
 			{
 				displayName: 'Wait for New Records (Seconds)',
 				name: 'waitForRecordSeconds',
@@ -114,8 +97,7 @@ export const callRecordProperties: INodeProperties[] = [
 	},
 ];
 
-const forMeetings = { show: { source: ['meetingCallEvents'] } };
-
+/** Shown only for Meeting Call Events (the node file applies onlyForSource). */
 export const meetingCallEventProperties: INodeProperties[] = [
 	{
 		displayName:
@@ -123,7 +105,6 @@ export const meetingCallEventProperties: INodeProperties[] = [
 		name: 'meetingCallEventsNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: forMeetings,
 	},
 	{
 		displayName: 'Meeting Join URLs',
@@ -133,7 +114,6 @@ export const meetingCallEventProperties: INodeProperties[] = [
 		default: [],
 		placeholder: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_…/0?context=…',
 		description: 'The join link of each Teams meeting to watch, as in the invitation ("Join the meeting now"); one subscription per meeting',
-		displayOptions: forMeetings,
 	},
 	{
 		displayName: 'Events',
@@ -145,7 +125,6 @@ export const meetingCallEventProperties: INodeProperties[] = [
 			{ name: 'Roster Updated', value: 'rosterUpdated', description: 'Someone joined or left the call' },
 		],
 		default: ['callStarted', 'callEnded'],
-		displayOptions: forMeetings,
 	},
 	{
 		displayName: 'Options',
@@ -153,23 +132,9 @@ export const meetingCallEventProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		displayOptions: forMeetings,
 		options: [
-			{
-				displayName: 'Include Raw Notification',
-				name: 'includeRawNotification',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to add the notification as Graph sent it (without its client state) to each item',
-			},
-			{
-				displayName: 'Subscription Lifetime (Minutes)',
-				name: 'lifetimeMinutes',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES },
-				default: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
-				description: 'How long each subscription lasts before it must be renewed; renewal happens at half this time',
-			},
+			includeRawNotificationOption,
+			lifetimeOption(MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES),
 		],
 	},
 ];

@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { includeRawNotificationOption, lifetimeOption } from './sharedOptions';
+
 import { DEFAULT_RESOURCE_TEMPLATE, MAX_LIFETIME_MINUTES } from '../../lib/subscriptions/subscriptionSettings';
 
 export const triggerProperties: INodeProperties[] = [
@@ -66,13 +68,7 @@ export const triggerProperties: INodeProperties[] = [
 				default: 'beta',
 				description: 'Call events are a preview resource that lives in beta',
 			},
-			{
-				displayName: 'Include Raw Notification',
-				name: 'includeRawNotification',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to add the notification as Graph sent it (without its client state) to each item',
-			},
+			includeRawNotificationOption,
 			{
 				displayName: 'Resource Path',
 				name: 'resourceTemplate',
@@ -88,14 +84,7 @@ export const triggerProperties: INodeProperties[] = [
 				description:
 					'Whether to accept notifications without verifying the tokens Microsoft Graph signs them with. Only for endpoints that cannot reach the Microsoft identity platform\'s signing keys; anyone who learns a client state could then run the workflow.',
 			},
-			{
-				displayName: 'Subscription Lifetime (Minutes)',
-				name: 'lifetimeMinutes',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: MAX_LIFETIME_MINUTES },
-				default: MAX_LIFETIME_MINUTES,
-				description: 'How long each subscription lasts before it must be renewed; renewal happens at half this time',
-			},
+			lifetimeOption(MAX_LIFETIME_MINUTES),
 		],
 	},
 ];
