@@ -24,10 +24,12 @@ import {
 } from './triggerEnvironment';
 
 export { CLIENT_ID, TENANT, USERS } from '../support/simulatorTenant';
-export { generateEncryptionCertificate, NODE_TYPE, TRIGGER_NODE, waitFor, type EncryptionCertificate, type TriggerWorkflow } from './triggerEnvironment';
+export { DEFAULT_APP_PERMISSIONS, generateEncryptionCertificate, NODE_TYPE, TRIGGER_NODE, waitFor, type EncryptionCertificate, type TriggerWorkflow } from './triggerEnvironment';
 
 export interface E2eOptions {
 	simulator?: GraphSimulatorOptions;
+	/** The app's Graph application permissions (default DEFAULT_APP_PERMISSIONS). */
+	appPermissions?: string[];
 	/** Keep the temp folder (logs, SQLite) after close; also kept when N8N_E2E_KEEP=1. */
 	keep?: boolean;
 	/** Extra environment for n8n (a benchmark comparing n8n settings). */
@@ -74,7 +76,7 @@ export class E2eEnvironment extends TriggerEnvironment {
 		let sim: GraphSimulator | undefined;
 		let n8n: N8nProcess | undefined;
 		try {
-			const tenant = await startTenantSimulator(options.simulator);
+			const tenant = await startTenantSimulator(options.simulator, options.appPermissions);
 			sim = tenant.sim;
 			const { tls, certificate } = writeCertificates(tmp);
 			const userFolder = path.join(tmp, 'n8n-home');

@@ -52,8 +52,14 @@ export function generateEncryptionCertificate(dir: string): EncryptionCertificat
 	};
 }
 
+/** What the e2e app is granted unless a test says otherwise: the preview source's permission and user lookups. */
+export const DEFAULT_APP_PERMISSIONS = ['CallEvents.Read.All', 'User.Read.All'];
+
 /** The Graph + login simulator with the e2e tenant, its app (with a fresh client secret) and its users. */
-export async function startTenantSimulator(options?: GraphSimulatorOptions): Promise<{ sim: GraphSimulator; clientSecret: string }> {
+export async function startTenantSimulator(
+	options?: GraphSimulatorOptions,
+	appPermissions: string[] = DEFAULT_APP_PERMISSIONS,
+): Promise<{ sim: GraphSimulator; clientSecret: string }> {
 	const sim = await startGraphSimulator({ validationTimeoutMs: 10_000, ...options });
 	sim.registerTenant(TENANT);
 	const clientSecret = `e2e~${randomBytes(18).toString('base64url')}`;
@@ -61,7 +67,7 @@ export async function startTenantSimulator(options?: GraphSimulatorOptions): Pro
 		tenantId: TENANT,
 		clientId: CLIENT_ID,
 		secrets: [{ value: clientSecret }],
-		permissions: ['CallEvents.Read.All', 'User.Read.All'],
+		permissions: appPermissions,
 	});
 	for (const user of USERS) sim.addUser(user);
 	return { sim, clientSecret };
