@@ -4,7 +4,15 @@ import { eventTypeOf, normaliseDirection, normaliseEventType } from './callEvent
 import type { SubscriptionSlot } from '../subscriptions/subscriptionState';
 import { watchedUserFields } from './watchedUserFields';
 
-/** One workflow item per call event. `data` is the decrypted resource with every field kept. */
+/**
+ * One workflow item per call event. `data` is the decrypted resource with every field kept. The fields
+ * every source's items share (`source`, times, `participants`) are null where the preview resource has
+ * nothing for them, so one workflow can read items of any source the same way.
+ */
+function stringOrNull(value: unknown): string | null {
+	return typeof value === 'string' ? value : null;
+}
+
 export function callEventItem(
 	notification: Record<string, unknown>,
 	resource: IDataObject,
@@ -18,10 +26,14 @@ export function callEventItem(
 	const direction = normaliseDirection(rawDirection);
 	const item: IDataObject = {
 		event,
+		source: 'callEvents',
 		direction,
 		...watchedUserFields(slot),
 		csUrl: (resource.csUrl ?? resource.joinCallUrl ?? null) as string | null,
 		callId: (resource.callId ?? null) as string | null,
+		startDateTime: stringOrNull(resource.startDateTime),
+		endDateTime: stringOrNull(resource.endDateTime),
+		participants: null,
 		receivedAt,
 		subscriptionId: notification.subscriptionId as string,
 		tenantId: (notification.tenantId ?? null) as string | null,

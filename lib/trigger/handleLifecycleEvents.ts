@@ -34,7 +34,7 @@ export async function handleLifecycleEvents(
 		const event = String(item.lifecycleEvent);
 		if (event === 'missed') {
 			context.logger.warn(`Microsoft Graph reports missed call notifications for ${slot.user} (subscription ${String(item.subscriptionId)})`);
-			missedItems.push({ event: 'missed', ...watchedUserFields(slot), subscriptionId: item.subscriptionId as string, tenantId: (item.tenantId ?? null) as string | null, receivedAt });
+			missedItems.push({ event: 'missed', source: state.source ?? 'callEvents', ...watchedUserFields(slot), subscriptionId: item.subscriptionId as string, tenantId: (item.tenantId ?? null) as string | null, receivedAt });
 			continue;
 		}
 		if (event !== 'reauthorizationRequired' && event !== 'subscriptionRemoved') {

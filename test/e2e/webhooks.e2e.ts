@@ -102,12 +102,16 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 			expect(items).toEqual([
 				{
 					event: kind === 'started' ? 'callStarted' : 'callEnded',
+					source: 'callEvents',
 					direction,
 					userId: user.id,
 					userPrincipalName: user.userPrincipalName,
 					userDisplayName: user.displayName,
 					csUrl: event.csUrl,
 					callId: event.callId,
+					startDateTime: null,
+					endDateTime: null,
+					participants: null,
 					receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 					subscriptionId: subscriptionOf(user.id).id,
 					tenantId: TENANT,

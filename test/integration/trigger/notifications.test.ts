@@ -61,12 +61,16 @@ describe('call notifications', () => {
 		expect(items).toEqual([
 			{
 				event: 'callStarted',
+				source: 'callEvents',
 				direction: 'incoming',
 				userId: adele.id,
 				userPrincipalName: adele.userPrincipalName,
 				userDisplayName: adele.displayName,
 				csUrl: started.csUrl,
 				callId: started.callId,
+				startDateTime: null,
+				endDateTime: null,
+				participants: null,
 				receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 				subscriptionId: adeleSub.id,
 				tenantId: TENANT,

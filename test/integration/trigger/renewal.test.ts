@@ -204,7 +204,7 @@ describe('lifecycle notifications', () => {
 		const sub = subscriptionOf(adele);
 		await fixture.deliver([fixture.sim.lifecycleNotificationFor(sub, 'missed')]);
 		expect(logsOfThisTest().some((l) => l.level === 'warn' && l.message.includes('missed call notifications'))).toBe(true);
-		expect(fixture.harness.executions[0].items[0].json).toMatchObject({ event: 'missed', userId: adele.id, userDisplayName: adele.displayName });
+		expect(fixture.harness.executions[0].items[0].json).toMatchObject({ event: 'missed', source: 'callEvents', userId: adele.id, userDisplayName: adele.displayName });
 	});
 
 	it('refuses a lifecycle event with a wrong clientState', async () => {
