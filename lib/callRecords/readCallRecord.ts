@@ -6,6 +6,9 @@ import type { GraphClient } from '../graph/graphClient';
 /** Graph pages sessions by at most 60 and participants by 130; a call with more than 100 pages is cut there, and says so. */
 const MAX_PAGES = 100;
 
+/** Graph reads one trigger makes at once, across all the notifications it is handling and its sweeps. */
+export const RECORD_READS_PER_TRIGGER = 4;
+
 export interface ReadCallRecordOptions {
 	includeSessions: boolean;
 }
@@ -56,10 +59,18 @@ export async function readCallRecord(
 	delete complete['participants_v2@odata.nextLink'];
 	if (participants.truncated) complete.participantsTruncated = true;
 	if (!options.includeSessions) return complete;
-	const withSessions = await getRecord(graph, id, 'sessions($expand=segments)');
-	if (!withSessions) return undefined;
-	const sessions = await allPages(graph, withSessions, 'sessions');
-	complete.sessions = sessions.values;
+	return withSessions(graph, id, complete);
+}
+
+/**
+ * `record` (as readCallRecord returns it) with every session and its segments added: a second GET with
+ * `$expand=sessions($expand=segments)`, followed through `sessions@odata.nextLink`. undefined on 404.
+ */
+export async function withSessions(graph: GraphClient, id: string, record: IDataObject): Promise<IDataObject | undefined> {
+	const expanded = await getRecord(graph, id, 'sessions($expand=segments)');
+	if (!expanded) return undefined;
+	const sessions = await allPages(graph, expanded, 'sessions');
+	const complete: IDataObject = { ...record, sessions: sessions.values };
 	if (sessions.truncated) complete.sessionsTruncated = true;
 	return complete;
 }

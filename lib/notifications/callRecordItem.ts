@@ -2,6 +2,15 @@ import type { IDataObject } from 'n8n-workflow';
 
 export type CallRecordItemEvent = 'callEnded' | 'callRecordUpdated';
 
+/**
+ * How the trigger learned of the record: Graph's notification, or the sweep of recent records that
+ * recovers a record whose notification never came (lib/callRecords/sweepMissedCallRecords.ts). A swept
+ * record has no notification behind it: no subscription, change type or raw notification.
+ */
+export type CallRecordOrigin =
+	| { detectedBy: 'notification'; notification: Record<string, unknown> }
+	| { detectedBy: 'sweep'; tenantId: string | null };
+
 export interface CallParticipant extends IDataObject {
 	id: string | null;
 	displayName: string | null;
@@ -57,12 +66,13 @@ function durationSeconds(start: unknown, end: unknown): number | null {
  * record adds. `data` is the record exactly as Graph returned it.
  */
 export function callRecordItem(
-	notification: Record<string, unknown>,
+	origin: CallRecordOrigin,
 	record: IDataObject,
 	event: CallRecordItemEvent,
 	receivedAt: string,
 	includeRaw: boolean,
 ): IDataObject {
+	const notification = origin.detectedBy === 'notification' ? origin.notification : undefined;
 	const item: IDataObject = {
 		event,
 		source: 'callRecords',
@@ -71,22 +81,23 @@ export function callRecordItem(
 		endDateTime: text(record.endDateTime),
 		participants: participantsOf(record),
 		receivedAt,
-		subscriptionId: notification.subscriptionId as string,
-		tenantId: text(notification.tenantId),
+		subscriptionId: notification ? text(notification.subscriptionId) : null,
+		tenantId: origin.detectedBy === 'notification' ? text(origin.notification.tenantId) : origin.tenantId,
 		type: text(record.type),
 		modalities: Array.isArray(record.modalities) ? (record.modalities as string[]) : [],
 		duration: durationSeconds(record.startDateTime, record.endDateTime),
 		organizer: organizerOf(record),
 		joinWebUrl: text(record.joinWebUrl),
 		version: typeof record.version === 'number' ? record.version : null,
-		changeType: text(notification.changeType),
+		changeType: notification ? text(notification.changeType) : null,
+		detectedBy: origin.detectedBy,
 		data: record,
 	};
 	if (includeRaw) {
 		// Without its clientState: that value authenticates Graph and stays secret.
-		const raw = { ...notification };
-		delete raw.clientState;
-		item.rawNotification = raw as IDataObject;
+		const raw = notification ? { ...notification } : null;
+		delete raw?.clientState;
+		item.rawNotification = raw as IDataObject | null;
 	}
 	return item;
 }

@@ -1,7 +1,7 @@
 import { sleep, type IDataObject, type IWebhookFunctions } from 'n8n-workflow';
 
 import { BoundedCache } from '../boundedCache';
-import { readCallRecord } from '../callRecords/readCallRecord';
+import { readCallRecord, RECORD_READS_PER_TRIGGER } from '../callRecords/readCallRecord';
 import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
 import { limiterFor } from '../concurrency/keyedLimiter';
 import { GraphApiError } from '../graph/graphApiError';
@@ -13,8 +13,6 @@ import { callRecordIdOf } from '../subscriptions/callSources';
 import { notificationGraphClient } from './notificationGraphClient';
 import type { TriggerParameters } from './triggerParameters';
 
-/** Graph reads one trigger makes at once, across all the requests it is handling. */
-export const RECORD_READS_PER_TRIGGER = 4;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60_000;
 
@@ -118,7 +116,7 @@ export async function readNotifiedCallRecords(
 		const event: CallRecordItemEvent = recent.has(`callRecord:${id}`) ? 'callRecordUpdated' : 'callEnded';
 		recent.firstSighting(`callRecord:${id}`);
 		if (wanted.includes(event)) {
-			items.push(callRecordItem(item, result.record, event, receivedAt, parameters.includeRawNotification));
+			items.push(callRecordItem({ detectedBy: 'notification', notification: item }, result.record, event, receivedAt, parameters.includeRawNotification));
 		}
 	}
 

@@ -6,6 +6,7 @@ import { RenewalHealth } from '../subscriptions/renewalHealth';
 import { renewSubscriptions } from '../subscriptions/renewSubscriptions';
 import { readSubscriptionState } from '../subscriptions/subscriptionState';
 import { manualHandoff } from './manualHandoff';
+import { missedCallRecordSweep } from './missedCallRecordSweep';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 
 /** Often enough for short test lifetimes; a tick with nothing due costs no Graph call. */
@@ -40,8 +41,7 @@ export async function startRenewalTimer(this: ITriggerFunctions): Promise<ITrigg
 	};
 
 	let lastSetupFailureAt = 0;
-	// Returns its promise so a caller that awaits ticks (tests) can; n8n ignores the value.
-	const onTick = async (): Promise<void> => {
+	const renew = async (): Promise<void> => {
 		if (running) return;
 		running = true;
 		try {
@@ -58,6 +58,13 @@ export async function startRenewalTimer(this: ITriggerFunctions): Promise<ITrigg
 		} finally {
 			running = false;
 		}
+	};
+	// Call Records: every 15 minutes, after the renewal, a sweep for records whose notification never came.
+	const sweepIfDue = missedCallRecordSweep(this, Date.now());
+	// Returns its promise so a caller that awaits ticks (tests) can; n8n ignores the value.
+	const onTick = async (): Promise<void> => {
+		await renew();
+		await sweepIfDue();
 	};
 	this.helpers.registerCron({ expression: RENEWAL_TICK }, onTick);
 

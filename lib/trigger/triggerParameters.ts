@@ -27,6 +27,8 @@ export interface CallRecordParameters {
 	includeSessions: boolean;
 	/** How long to keep asking Graph for a notified record that it answers 404 for (new records). */
 	waitForRecordSeconds: number;
+	/** Whether the renewal timer sweeps recent records for ones whose notification never came. */
+	recoverMissed: boolean;
 }
 
 export interface TriggerParameters {
@@ -60,7 +62,7 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	const options = (get('options', {}) ?? {}) as IDataObject;
 	return {
 		source,
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
 		meetingEvents: [],
 		subscription: validateSettings({
 			users: usersParameter(get('users', [])),
@@ -100,6 +102,7 @@ function readCallRecordsParameters(get: (name: string, fallback?: unknown) => un
 			events,
 			includeSessions: options.includeSessions === true,
 			waitForRecordSeconds: Number.isFinite(wait) && wait >= 0 ? Math.min(wait, 3600) : DEFAULT_RECORD_WAIT_SECONDS,
+			recoverMissed: options.recoverMissedCallRecords !== false,
 		},
 		meetingEvents: [],
 		events: [],
@@ -129,7 +132,7 @@ function readMeetingParameters(get: (name: string, fallback?: unknown) => unknow
 			source: 'meetingCallEvents',
 			changeType: 'updated',
 		}),
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
 		meetingEvents: (Array.isArray(chosen) ? chosen : []).filter((event): event is MeetingEvent => MEETING_EVENTS.includes(event)),
 		events: [],
 		directions: [],

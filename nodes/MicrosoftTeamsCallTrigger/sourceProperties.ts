@@ -84,6 +84,14 @@ export const callRecordProperties: INodeProperties[] = [
 				default: false,
 				description: 'Whether to read every session of the call with its segments (devices, networks, media quality) into the item',
 			},
+			{
+				displayName: 'Recover Missed Call Records',
+				name: 'recoverMissedCallRecords',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to list the call records of the last 4 hours every 15 minutes and run the workflow once for each record of a watched user whose notification never came (Graph has had hours-long notification outages); not in queue mode',
+			},
 			lifetimeOption(CALL_RECORDS_MAX_LIFETIME_MINUTES),
 			{
 				displayName: 'Wait for New Records (Seconds)',

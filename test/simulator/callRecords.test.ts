@@ -1,3 +1,4 @@
+import { graphDateTime } from './ids';
 import { startGraphSimulator, type GraphSimulator } from './index';
 import { accessToken, graphCall, seedStandardTenant, TENANT_ID, USER } from './fixtures';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver';
@@ -220,6 +221,135 @@ describe('simulated call records', () => {
 			sim.updateCallRecord(record.id, { modalities: ['audio', 'screenSharing'] });
 			const res = await graphCall(sim, token, 'GET', `/v1.0/communications/callRecords/${record.id}`);
 			expect(res.body).toMatchObject({ version: 2, modalities: ['audio', 'screenSharing'] });
+		});
+	});
+
+	describe('listing records (GET communications/callRecords)', () => {
+		// A simulator of its own: the records of the other tests would be listed too.
+		let lister: GraphSimulator;
+		let listToken: string;
+		const HOUR = 3_600_000;
+		const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+		const list = (query: string, headers: Record<string, string> = {}, t?: string) =>
+			graphCall(lister, t ?? listToken, 'GET', `/v1.0/communications/callRecords${query}`, undefined, headers);
+		const ids = (body: Record<string, unknown> | undefined) => (body?.value as Array<{ id: string }>).map((record) => record.id);
+		const recordStarting = (ago: number, input: Parameters<GraphSimulator['addCallRecord']>[0] = {}) =>
+			lister.addCallRecord({ startDateTime: graphDateTime(clock - ago), endDateTime: graphDateTime(clock - ago + 60_000), ...input });
+
+		beforeAll(async () => {
+			lister = await startGraphSimulator({ now: () => clock });
+			seedStandardTenant(lister, ['CallRecords.Read.All']);
+			listToken = await accessToken(lister);
+		});
+		afterAll(async () => lister.close());
+		// Each test lists only its own records: the earlier ones are past Graph's 30 days.
+		beforeEach(() => {
+			// On a whole second, as the filter's literals are.
+			clock = Math.ceil((clock + 31 * 86_400_000) / 1000) * 1000;
+		});
+
+		it('filters on startDateTime, alone or as a range joined by and, and lists each record without sessions or participants', async () => {
+			const old = recordStarting(5 * HOUR);
+			const middle = recordStarting(3 * HOUR, { organizer: USER, participants: [USER], type: 'groupCall', sessionCount: 2 });
+			const recent = recordStarting(1 * HOUR);
+			const unfiltered = await list('');
+			expect(unfiltered.status).toBe(200);
+			expect(ids(unfiltered.body)).toEqual([old.id, middle.id, recent.id]);
+			const since = await list(`?$filter=startDateTime ge ${at(clock - 4 * HOUR)}`);
+			expect(since.status).toBe(200);
+			expect(ids(since.body)).toEqual([middle.id, recent.id]);
+			const range = await list(`?$filter=startDateTime ge ${at(clock - 4 * HOUR)} and startDateTime lt ${at(clock - 2 * HOUR)}`);
+			expect(ids(range.body)).toEqual([middle.id]);
+			expect(ids((await list(`?$filter=startDateTime gt ${at(clock - 3 * HOUR)}`)).body)).toEqual([recent.id]);
+			expect(ids((await list(`?$filter=startDateTime le ${at(clock - 3 * HOUR)}`)).body)).toEqual([old.id, middle.id]);
+			const listed = (range.body?.value as Array<Record<string, unknown>>)[0];
+			expect(listed).toMatchObject({
+				id: middle.id,
+				version: 1,
+				type: 'groupCall',
+				modalities: ['audio'],
+				lastModifiedDateTime: middle.lastModifiedDateTime,
+				startDateTime: middle.startDateTime,
+				endDateTime: middle.endDateTime,
+				organizer_v2: { id: USER.id, identity: { user: { id: USER.id, displayName: USER.displayName, tenantId: TENANT_ID } } },
+			});
+			expect(listed).not.toHaveProperty('sessions');
+			expect(listed).not.toHaveProperty('participants_v2');
+			expect(listed).not.toHaveProperty('participants');
+		});
+
+		it('filters on one participant, alone', async () => {
+			const theirs = recordStarting(10 * 60_000, { participants: [USER] });
+			recordStarting(9 * 60_000, { participants: [] });
+			const res = await list(`?$filter=participants_v2/any(p:p/id eq '${USER.id}')`);
+			expect(res.status).toBe(200);
+			expect(ids(res.body)).toEqual([theirs.id]);
+		});
+
+		it.each([
+			['the two documented filters combined', (t: string) => `participants_v2/any(p:p/id eq '${USER.id}') and startDateTime ge ${t}`],
+			['the same, the other way round', (t: string) => `startDateTime ge ${t} and participants_v2/any(p:p/id eq '${USER.id}')`],
+			['startDateTime comparisons joined by or', (t: string) => `startDateTime ge ${t} or startDateTime lt ${t}`],
+			['an undocumented operator on startDateTime', (t: string) => `startDateTime eq ${t}`],
+			['another property', (t: string) => `endDateTime ge ${t}`],
+			['the subscription filter\'s property name', () => `participants/any(p:p/id eq '${USER.id}')`],
+			['a participant compared with in', () => `participants_v2/any(p:p/id in ('${USER.id}'))`],
+			['two participants', () => `participants_v2/any(p:p/id eq '${USER.id}') or participants_v2/any(p:p/id eq '${OTHER}')`],
+			['a date without a time', () => 'startDateTime ge 2026-01-01'],
+			['a quoted date', (t: string) => `startDateTime ge '${t}'`],
+		])('refuses %s with 400', async (_, filter) => {
+			const res = await list(`?$filter=${encodeURIComponent(filter(at(clock - HOUR)))}`);
+			expect(res.status).toBe(400);
+			expect(errorOf(res.body)).toMatchObject({ code: 'BadRequest', message: expect.stringMatching(/filter/i) });
+		});
+
+		it.each([['$top=5'], ['$orderby=startDateTime'], ['$expand=sessions'], ['$count=true']])('refuses the query option %s', async (query) => {
+			const res = await list(`?${query}`);
+			expect(res.status).toBe(400);
+			expect(errorOf(res.body).code).toBe('BadRequest');
+		});
+
+		it('needs CallRecords.Read.All', async () => {
+			const limited = 'ffffffff-0000-0000-0000-00000000000d';
+			lister.registerApp({ tenantId: TENANT_ID, clientId: limited, secrets: [{ value: 'd' }], permissions: ['CallEvents.Read.All'] });
+			const res = await list('', {}, await accessToken(lister, limited, 'd'));
+			expect(res.status).toBe(403);
+			expect(errorOf(res.body).code).toBe('Forbidden');
+		});
+
+		it('pages by 60 through @odata.nextLink, or by fewer when Prefer: odata.maxpagesize asks', async () => {
+			const many = Array.from({ length: 130 }, (_, n) => recordStarting(2 * HOUR - n * 1000));
+			const filter = `?$filter=startDateTime ge ${at(clock - 3 * HOUR)}`;
+			const collect = async (headers: Record<string, string>) => {
+				const sizes: number[] = [];
+				const seen: string[] = [];
+				let res = await list(filter, headers);
+				for (;;) {
+					expect(res.status).toBe(200);
+					sizes.push((res.body?.value as unknown[]).length);
+					seen.push(...ids(res.body));
+					const next = res.body?.['@odata.nextLink'] as string | undefined;
+					if (!next) break;
+					expect(next.startsWith(`${lister.graphBaseUrl}/v1.0/communications/callRecords?`)).toBe(true);
+					res = await graphCall(lister, listToken, 'GET', next, undefined, headers);
+				}
+				return { sizes, seen };
+			};
+			const byDefault = await collect({});
+			expect(byDefault.sizes).toEqual([60, 60, 10]);
+			expect(byDefault.seen).toEqual(many.map((record) => record.id));
+			expect((await collect({ Prefer: 'odata.maxpagesize=50' })).sizes).toEqual([50, 50, 30]);
+			expect((await collect({ Prefer: 'odata.maxpagesize=999' })).sizes).toEqual([60, 60, 10]);
+		});
+
+		it('lists no record older than 30 days, nor one Graph cannot return yet', async () => {
+			const aged = lister.addCallRecord({ lastModifiedDateTime: graphDateTime(clock - 31 * 86_400_000) });
+			const pending = lister.addCallRecord({ notReadableForMs: 60_000 });
+			const fresh = lister.addCallRecord();
+			expect(ids((await list('')).body)).toEqual([fresh.id]);
+			clock += 60_000;
+			expect(ids((await list('')).body).sort()).toEqual([pending.id, fresh.id].sort());
+			expect(ids((await list('')).body)).not.toContain(aged.id);
 		});
 	});
 });

@@ -64,6 +64,8 @@ export interface CallRecordInput {
 	modalities?: string[];
 	startDateTime?: string;
 	endDateTime?: string;
+	/** When Graph last changed the record (default: now); a test may set it in the past. */
+	lastModifiedDateTime?: string;
 	joinWebUrl?: string | null;
 	organizer?: DirectoryUser | null;
 	participants?: DirectoryUser[];
@@ -111,12 +113,13 @@ export class CallRecordStore {
 			modalities,
 			startDateTime: start,
 			endDateTime: end,
-			lastModifiedDateTime: graphDateTime(now),
+			lastModifiedDateTime: input.lastModifiedDateTime ?? graphDateTime(now),
 			joinWebUrl: input.joinWebUrl === undefined ? null : input.joinWebUrl,
 			organizer: input.organizer === undefined ? null : input.organizer,
 			participants: input.participants ?? [],
 			sessions,
-			createdAt: now,
+			// A record modified in the past was created no later than that.
+			createdAt: input.lastModifiedDateTime ? Math.min(now, Date.parse(input.lastModifiedDateTime)) : now,
 			readableFrom: now + (input.notReadableForMs ?? this.defaultReadDelayMs()),
 			extra: input.extra ?? {},
 		};
@@ -144,6 +147,11 @@ export class CallRecordStore {
 		const now = this.now();
 		if (!record || now < record.readableFrom || now - record.createdAt > CALL_RECORD_RETENTION_MS) return undefined;
 		return record;
+	}
+
+	/** What the list sees: the same records GET can read. */
+	listable(): StoredCallRecord[] {
+		return [...this.records.values()].filter((record) => this.readable(record.id) === record);
 	}
 }
 
@@ -240,6 +248,25 @@ function parseExpand(expand: string | null): { sessions: boolean; segments: bool
 	throw new GraphHttpError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.callRecords.callRecord'.`);
 }
 
+/** A record's own properties, as the list returns it: without sessions and participants_v2. */
+export function listedCallRecordJson(record: StoredCallRecord, tenantId: string, base: string, version: string): Record<string, unknown> {
+	return {
+		version: record.version,
+		type: record.type,
+		modalities: record.modalities,
+		lastModifiedDateTime: record.lastModifiedDateTime,
+		startDateTime: record.startDateTime,
+		endDateTime: record.endDateTime,
+		id: record.id,
+		joinWebUrl: record.joinWebUrl,
+		// Deprecated; no data since June 30, 2026.
+		organizer: null,
+		'organizer_v2@odata.context': `${base}/${version}/$metadata#communications/callRecords('${record.id}')/organizer_v2/$entity`,
+		organizer_v2: record.organizer ? { id: record.organizer.id, identity: identitySet(record.organizer, tenantId) } : null,
+		...record.extra,
+	};
+}
+
 /** GET /{v}/communications/callRecords/{id}[?$expand=sessions($expand=segments)] */
 export function getCallRecord(
 	id: string,
@@ -256,20 +283,9 @@ export function getCallRecord(
 	const base = deps.graphBaseUrl();
 	const body: Record<string, unknown> = {
 		'@odata.context': `${base}/${version}/$metadata#communications/callRecords/$entity`,
-		version: record.version,
-		type: record.type,
-		modalities: record.modalities,
-		lastModifiedDateTime: record.lastModifiedDateTime,
-		startDateTime: record.startDateTime,
-		endDateTime: record.endDateTime,
-		id: record.id,
-		joinWebUrl: record.joinWebUrl,
+		...listedCallRecordJson(record, tenantId, base, version),
 		// Deprecated; no data since June 30, 2026.
-		organizer: null,
 		participants: [],
-		'organizer_v2@odata.context': `${base}/${version}/$metadata#communications/callRecords('${record.id}')/organizer_v2/$entity`,
-		organizer_v2: record.organizer ? { id: record.organizer.id, identity: identitySet(record.organizer, tenantId) } : null,
-		...record.extra,
 	};
 	if (expand.participants) {
 		const page = participantsPage(record, 0, tenantId, version, deps);

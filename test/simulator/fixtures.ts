@@ -82,6 +82,7 @@ export async function graphCall(
 	method: string,
 	path: string,
 	body?: unknown,
+	headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> | undefined }> {
 	const url = path.startsWith('https://') ? path : `${sim.graphBaseUrl}${path}`;
 	const res = await fetch(url, {
@@ -89,6 +90,7 @@ export async function graphCall(
 		headers: {
 			...(token ? { Authorization: `Bearer ${token}` } : {}),
 			...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+			...headers,
 		},
 		body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
 	});

@@ -18,6 +18,7 @@ import {
 	type SubscriptionsApiDeps,
 } from './subscriptionsApi';
 import { getUser } from './usersApi';
+import { listCallRecords } from './callRecordList';
 import { getCallRecord, listCallRecordParticipants, listCallRecordSessions, timedRead, type CallRecordsApiDeps } from './callRecords';
 
 /**
@@ -131,6 +132,9 @@ async function route(req: IncomingMessage, ctx: RequestContext, deps: GraphServe
 
 	if (collection === 'users' && id && !action && m === 'GET') {
 		return getUser(id, ctx.url.searchParams.get('$select'), caller, version, deps.directory, api.graphBaseUrl());
+	}
+	if (collection === 'communications' && id === 'callRecords' && !action && m === 'GET') {
+		return listCallRecords(req, ctx.url.searchParams, caller, version, deps.callRecords);
 	}
 	if (collection === 'communications' && id === 'callRecords' && action && m === 'GET') {
 		if (more.length === 0) {

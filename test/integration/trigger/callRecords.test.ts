@@ -190,6 +190,7 @@ describe('notifications', () => {
 				joinWebUrl: record.joinWebUrl,
 				version: 1,
 				changeType: 'created',
+				detectedBy: 'notification',
 				data: expect.objectContaining({ id: record.id, version: 1, type: 'groupCall' }),
 			},
 		]);

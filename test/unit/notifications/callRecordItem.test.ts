@@ -19,7 +19,7 @@ describe('callRecordItem', () => {
 			participants: [{ user: { id: 'old' } }],
 			futureField: { kept: true },
 		};
-		const item = callRecordItem(notification, record, 'callEnded', '2026-01-01T11:00:00.000Z', false);
+		const item = callRecordItem({ detectedBy: 'notification', notification }, record, 'callEnded', '2026-01-01T11:00:00.000Z', false);
 		expect(item).toMatchObject({
 			event: 'callEnded',
 			source: 'callRecords',
@@ -38,8 +38,22 @@ describe('callRecordItem', () => {
 	});
 
 	it('copes with a record without times, organizer or participants', () => {
-		const item = callRecordItem(notification, { id: 'r2' }, 'callRecordUpdated', 'now', true);
+		const item = callRecordItem({ detectedBy: 'notification', notification }, { id: 'r2' }, 'callRecordUpdated', 'now', true);
 		expect(item).toMatchObject({ duration: null, organizer: null, participants: [], modalities: [], version: null, startDateTime: null });
 		expect(item.rawNotification).not.toHaveProperty('clientState');
+	});
+
+	it('says how the record was found: by its notification, or by the sweep with no notification behind it', () => {
+		const record = { id: 'r3', version: 1, startDateTime: '2026-01-01T10:00:00Z', endDateTime: '2026-01-01T10:00:30Z' };
+		expect(callRecordItem({ detectedBy: 'notification', notification }, record, 'callEnded', 'now', false)).toMatchObject({
+			detectedBy: 'notification',
+			subscriptionId: 'sub-1',
+			tenantId: 'tenant-1',
+			changeType: 'created',
+		});
+		const swept = callRecordItem({ detectedBy: 'sweep', tenantId: 'tenant-2' }, record, 'callEnded', 'now', true);
+		expect(swept).toMatchObject({ detectedBy: 'sweep', subscriptionId: null, tenantId: 'tenant-2', changeType: null, rawNotification: null, callId: 'r3', duration: 30 });
+		const fromNotification = callRecordItem({ detectedBy: 'notification', notification }, record, 'callEnded', 'now', true);
+		expect(Object.keys(swept)).toEqual(Object.keys(fromNotification));
 	});
 });
