@@ -32,7 +32,7 @@ const items: Record<string, IDataObject> = {
 		true,
 	),
 	callRecords: callRecordItem(
-		notification,
+		{ detectedBy: 'notification', notification },
 		{
 			id: 'rec-1',
 			version: 1,
