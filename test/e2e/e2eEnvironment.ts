@@ -114,8 +114,13 @@ export class E2eEnvironment extends TriggerEnvironment {
 		}
 	}
 
-	async createTriggerWorkflow(name: string, parameters: Record<string, unknown>, typeVersion?: number): Promise<TriggerWorkflow> {
-		return this.createWorkflowWithTrigger(name, parameters, { typeVersion });
+	async createTriggerWorkflow(
+		name: string,
+		parameters: Record<string, unknown>,
+		typeVersion?: number,
+		{ withoutCertificate = false }: { withoutCertificate?: boolean } = {},
+	): Promise<TriggerWorkflow> {
+		return this.createWorkflowWithTrigger(name, parameters, { typeVersion, withoutCertificate });
 	}
 
 	protected get publicUrl(): string {

@@ -138,13 +138,18 @@ export abstract class TriggerEnvironment {
 	protected readonly executionsTimeoutMs: number = 30_000;
 
 	/**
-	 * Creates trigger → NoOp (and trigger → each of `alsoTo`), with both credentials. typeVersion: the
-	 * node's current version unless a test needs a workflow saved by an older one.
+	 * Creates trigger → NoOp (and trigger → each of `alsoTo`), with both credentials (only the app's with
+	 * `withoutCertificate`, for a source whose notifications are not encrypted). typeVersion: the node's
+	 * current version unless a test needs a workflow saved by an older one.
 	 */
 	protected async createWorkflowWithTrigger(
 		name: string,
 		parameters: Record<string, unknown>,
-		{ typeVersion = 2, alsoTo = [] }: { typeVersion?: number; alsoTo?: Array<Record<string, unknown> & { name: string }> } = {},
+		{
+			typeVersion = 2,
+			alsoTo = [],
+			withoutCertificate = false,
+		}: { typeVersion?: number; alsoTo?: Array<Record<string, unknown> & { name: string }>; withoutCertificate?: boolean } = {},
 	): Promise<TriggerWorkflow> {
 		const webhookId = randomUUID();
 		const trigger = {
@@ -155,10 +160,12 @@ export abstract class TriggerEnvironment {
 			position: [0, 0],
 			webhookId,
 			parameters,
-			credentials: {
-				microsoftGraphAppApi: this.credentials.app,
-				microsoftGraphNotificationCertificateApi: this.credentials.certificate,
-			},
+			credentials: withoutCertificate
+				? { microsoftGraphAppApi: this.credentials.app }
+				: {
+						microsoftGraphAppApi: this.credentials.app,
+						microsoftGraphNotificationCertificateApi: this.credentials.certificate,
+					},
 		};
 		const noOp = { id: randomUUID(), name: 'NoOp', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, 0], parameters: {} };
 		const { id } = await this.api.createWorkflow({

@@ -353,3 +353,41 @@ describe('simulated call records', () => {
 		});
 	});
 });
+
+/** End-to-end tests hold call-record subscriptions to one minute, so that renewal is seen in minutes. */
+describe('simulated call records with a lower lifetime limit', () => {
+	let sim: GraphSimulator;
+	let receiver: WebhookReceiver;
+
+	beforeAll(async () => {
+		sim = await startGraphSimulator({ callRecordsMaxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0, validationTimeoutMs: 1500 });
+		seedStandardTenant(sim, ['CallRecords.Read.All']);
+		receiver = await startWebhookReceiver();
+	});
+	afterAll(async () => {
+		await receiver.close();
+		await sim.close();
+	});
+
+	it('grants call-record subscriptions at most that lifetime, on creation and on renewal', async () => {
+		const token = await accessToken(sim);
+		const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+		const create = (minutes: number) =>
+			graphCall(sim, token, 'POST', '/v1.0/subscriptions', {
+				changeType: 'created',
+				notificationUrl: receiver.url,
+				lifecycleNotificationUrl: receiver.url,
+				resource: '/communications/callRecords',
+				expirationDateTime: inMinutes(minutes),
+				clientState: 'client-state-secret',
+			});
+		const tooLong = await create(2);
+		expect(tooLong.status).toBe(400);
+		expect((tooLong.body as { error: { message: string } }).error.message).toMatch(/can only be 1 minutes in the future/);
+		const created = await create(1);
+		expect(created.status).toBe(201);
+		const id = String(created.body?.id);
+		expect((await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, { expirationDateTime: inMinutes(2) })).status).toBe(400);
+		expect((await graphCall(sim, token, 'PATCH', `/v1.0/subscriptions/${id}`, { expirationDateTime: inMinutes(1) })).status).toBe(200);
+	});
+});

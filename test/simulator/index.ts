@@ -69,6 +69,8 @@ export type { WebhookReceiver, WebhookReceiverOptions, ReceivedRequest } from '.
 export interface GraphSimulatorOptions {
 	/** Max subscription lifetime (callConversations: one day). */
 	maxSubscriptionLifetimeMinutes?: number;
+	/** Max lifetime of call-record subscriptions (Graph: 4,230 minutes, the default); lower for tests of renewal. */
+	callRecordsMaxSubscriptionLifetimeMinutes?: number;
 	/** Expiries closer than this are raised to it, as Graph does (45). 0 disables. */
 	minSubscriptionLifetimeMinutes?: number;
 	/** How long a webhook gets to answer a validation request (Graph: 10 s). */
@@ -253,6 +255,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 						richNotificationsOnly: options.richNotificationsOnly ?? true,
 						findUser: (idOrUpn) => directory.findUser(idOrUpn),
 						callRecordsResourceMaxLength: options.callRecordsResourceMaxLength,
+						callRecordsMaxLifetimeMinutes: options.callRecordsMaxSubscriptionLifetimeMinutes,
 					},
 					handshake: {
 						caCertPem: ca.caCertPem,

@@ -28,6 +28,8 @@ export interface SubscriptionRuleOptions {
 	findUser: (idOrUpn: string) => DirectoryUser | undefined;
 	/** Longest call-records resource (with its filter) accepted; see callRecordSubscriptionRules. */
 	callRecordsResourceMaxLength?: number;
+	/** Longest call-record subscription lifetime (default CALL_RECORDS_MAX_LIFETIME_MINUTES). */
+	callRecordsMaxLifetimeMinutes?: number;
 }
 
 export interface ValidatedSubscriptionRequest {
@@ -158,7 +160,7 @@ function validateCallRecordsRequest(
 	if (common.changeTypes.some((c) => !CALL_RECORDS_CHANGE_TYPES.includes(c))) {
 		throw bad(`ChangeType '${common.changeType}' is not supported for resource '${common.resource}'. Supported change types: created, updated.`);
 	}
-	const expiresAt = checkExpiration(body.expirationDateTime, { ...o, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES });
+	const expiresAt = checkExpiration(body.expirationDateTime, { ...o, maxLifetimeMinutes: callRecordsMaxLifetimeMinutes(o) });
 	if (common.lifecycleNotificationUrl === null && expiresAt > o.now() + o.lifecycleUrlRequiredAfterMinutes * 60_000) {
 		throw bad('lifecycleNotificationUrl is required for subscription creation on this resource when the expirationDateTime value exceeds 1 hour.');
 	}
@@ -187,6 +189,11 @@ function validateCallRecordsRequest(
 		resourceKey: common.resourceKey.toLowerCase(),
 		kind: 'callRecords',
 	};
+}
+
+/** What Graph grants a call-record subscription at most: 4,230 minutes unless a test lowers it. */
+export function callRecordsMaxLifetimeMinutes(o: SubscriptionRuleOptions): number {
+	return o.callRecordsMaxLifetimeMinutes ?? CALL_RECORDS_MAX_LIFETIME_MINUTES;
 }
 
 /** Shared by create and PATCH: in the future, within the maximum, raised to the minimum. */

@@ -3,7 +3,6 @@ import type { AppRegistration } from './directory';
 import { GraphHttpError } from './errors';
 import { CALL_RECORDS_PERMISSION } from './callRecords';
 import {
-	CALL_RECORDS_MAX_LIFETIME_MINUTES,
 	CALL_RECORDS_SUBSCRIPTIONS_PER_ORGANIZATION,
 	isCallRecordsResource,
 } from './callRecordSubscriptionRules';
@@ -17,6 +16,7 @@ import {
 	type MeetingDirectory,
 } from './meetingCallEvents';
 import {
+	callRecordsMaxLifetimeMinutes,
 	checkEncryptionCertificate,
 	checkExpiration,
 	checkWebhookUrl,
@@ -243,7 +243,7 @@ export function updateSubscription(
 	const certificate = certificateUpdateOf(body);
 	const meeting = isMeetingCallEventsResource(s.resource);
 	const rules = callRecords
-		? { ...deps.rules, maxLifetimeMinutes: CALL_RECORDS_MAX_LIFETIME_MINUTES }
+		? { ...deps.rules, maxLifetimeMinutes: callRecordsMaxLifetimeMinutes(deps.rules) }
 		: meeting
 			? { ...deps.rules, maxLifetimeMinutes: MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES }
 			: deps.rules;

@@ -1,0 +1,455 @@
+/**
+ * The Call Records source (issue 12) in one real n8n whose Graph grants one-minute subscriptions: a
+ * workflow watching two users, without the certificate credential (call-record notifications are basic),
+ * and one watching the whole tenant. Activation, call records → executions, renewal over several
+ * lifetimes, lifecycle events, a restart after every subscription expired, hostile input, deactivation.
+ * The tests run in order on the same two workflows.
+ */
+import type { StoredCallRecord, StoredSubscription } from '../simulator';
+import { E2eEnvironment, TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import { saveLogs } from './logs';
+import { sleep } from './n8nProcess';
+
+const LIFETIME_MS = 60_000;
+/** The renewal scenario watches this many lifetimes (N8N_E2E_LIFETIMES overrides). */
+const LIFETIMES = Number(process.env.N8N_E2E_LIFETIMES ?? 3);
+/** How long after /healthz/readiness a restarted n8n may take to have every subscription back. */
+const RESTART_BOUND_MS = 30_000;
+/** The node keeps asking Graph for a notified record this long (its option), so a forged ID is dropped soon. */
+const WAIT_FOR_RECORD_SECONDS = 10;
+const JOIN_URL = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_e2e%40thread.v2/0';
+
+const [adele, bianca, cyril] = USERS;
+let env: E2eEnvironment;
+/** Watches Adele (by principal name) and Bianca (by ID); has no certificate credential. */
+let watched: TriggerWorkflow;
+/** Watches every call of the tenant. */
+let tenant: TriggerWorkflow;
+const timings: string[] = [];
+
+const recordOptions = { lifetimeMinutes: 1, waitForRecordSeconds: WAIT_FOR_RECORD_SECONDS };
+
+beforeAll(async () => {
+	env = await E2eEnvironment.start({
+		simulator: { callRecordsMaxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 },
+		appPermissions: ['CallRecords.Read.All', 'User.Read.All'],
+	});
+	watched = await env.createTriggerWorkflow(
+		'Call records of Adele and Bianca',
+		{ source: 'callRecords', recordUsers: [adele.userPrincipalName, bianca.id], recordEvents: ['callEnded'], recordOptions },
+		undefined,
+		{ withoutCertificate: true },
+	);
+	tenant = await env.createTriggerWorkflow('Call records of the tenant', {
+		source: 'callRecords',
+		recordUsers: [],
+		recordEvents: ['callEnded'],
+		recordOptions,
+	});
+});
+
+afterAll(async () => {
+	if (timings.length) process.stderr.write(`callRecords e2e timings:\n  ${timings.join('\n  ')}\n`);
+	if (env) {
+		saveLogs('callRecords', env.n8n.logs());
+		await env.close();
+	}
+});
+
+const WORKFLOWS = () => [watched, tenant];
+const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
+const patchesOf = (id: string, since = 0) =>
+	env.sim.findRequests({ method: 'PATCH', path: new RegExp(`/subscriptions/${id}$`) }).filter((r) => r.time >= since);
+const readsOf = (recordId: string) => env.sim.findRequests({ method: 'GET', path: new RegExp(`/communications/callRecords/${recordId}$`) });
+const onlyLiveOf = (workflow: TriggerWorkflow): StoredSubscription => {
+	const live = env.live(workflow);
+	if (live.length !== 1) throw new Error(`${workflow.id} has ${live.length} live subscriptions`);
+	return live[0];
+};
+const executionCount = async (workflow: TriggerWorkflow) => (await env.executions(workflow)).length;
+
+async function timed<T>(label: string, body: () => Promise<T>): Promise<T> {
+	const start = Date.now();
+	try {
+		return await body();
+	} finally {
+		timings.push(`${label}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+	}
+}
+
+/** Exactly one live subscription for the workflow, and n8n done publishing it (it saves the clientStates then). */
+async function waitForOneSubscription(workflow: TriggerWorkflow, timeoutMs = 30_000): Promise<StoredSubscription> {
+	const live = await waitFor('one live call-records subscription', () => (env.live(workflow).length === 1 ? env.live(workflow)[0] : undefined), timeoutMs);
+	await waitFor(
+		'n8n to finish publishing the workflow',
+		async () => {
+			const status = await env.api.rest<{ data?: { status?: string }; status?: string }>('GET', `/workflows/${workflow.id}/publication-status`);
+			return (status.body?.data?.status ?? status.body?.status) === 'published' ? true : undefined;
+		},
+		15_000,
+		100,
+	);
+	return live;
+}
+
+function callOf(participants = [adele, bianca, cyril], extra: Parameters<typeof env.sim.addCallRecord>[0] = {}): StoredCallRecord {
+	return env.sim.addCallRecord({ type: 'groupCall', modalities: ['audio', 'video'], organizer: participants[0], participants, joinWebUrl: JOIN_URL, ...extra });
+}
+
+/** The item the trigger makes of a record read from Graph, field by field. */
+function expectedItem(record: StoredCallRecord, subscription: StoredSubscription): Record<string, unknown> {
+	const identity = (user: (typeof USERS)[number], userPrincipalName: string | null) => ({
+		id: user.id,
+		displayName: user.displayName,
+		kind: 'user',
+		tenantId: TENANT,
+		userPrincipalName,
+	});
+	return {
+		event: 'callEnded',
+		source: 'callRecords',
+		callId: record.id,
+		startDateTime: record.startDateTime,
+		endDateTime: record.endDateTime,
+		participants: record.participants.map((user) => identity(user, user.userPrincipalName)),
+		receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+		subscriptionId: subscription.id,
+		tenantId: TENANT,
+		type: record.type,
+		modalities: record.modalities,
+		duration: Math.round((Date.parse(record.endDateTime) - Date.parse(record.startDateTime)) / 1000),
+		// organizer_v2 carries no principal name.
+		organizer: identity(record.organizer as (typeof USERS)[number], null),
+		joinWebUrl: JOIN_URL,
+		version: 1,
+		changeType: 'created',
+		data: expect.objectContaining({ id: record.id, version: 1, type: record.type, joinWebUrl: JOIN_URL, startDateTime: record.startDateTime }),
+	};
+}
+
+/** A call record notified to each workflow's live subscription runs exactly one more execution of each, with that record. */
+async function expectRecordsFlow(): Promise<void> {
+	for (const workflow of WORKFLOWS()) {
+		const before = await executionCount(workflow);
+		const sub = onlyLiveOf(workflow);
+		const record = callOf([bianca, adele]);
+		const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
+		expect(result.status).toBe(202);
+		const executions = await env.waitForExecutions(workflow, before + 1);
+		expect(executions).toHaveLength(before + 1);
+		expect(env.itemsOf(executions[before])).toEqual([expectedItem(record, sub)]);
+	}
+}
+
+/** No new execution of either workflow within a quiet period. */
+async function expectNoNewExecutions(before: number[], quietMs = 3000): Promise<void> {
+	await sleep(quietMs);
+	expect(await Promise.all(WORKFLOWS().map(executionCount))).toEqual(before);
+}
+
+/** Samples the simulator every 250 ms: per workflow, how many live subscriptions there are. */
+function sampleLiveness(): { stop: () => { samples: number; gaps: string[]; duplicates: string[] } } {
+	let samples = 0;
+	const gaps: string[] = [];
+	const duplicates: string[] = [];
+	const timer = setInterval(() => {
+		samples++;
+		const at = new Date().toISOString();
+		for (const workflow of WORKFLOWS()) {
+			const count = env.live(workflow).length;
+			if (count === 0) gaps.push(`${at} ${workflow.id}`);
+			if (count > 1) duplicates.push(`${at} ${workflow.id} x${count}`);
+		}
+	}, 250);
+	return {
+		stop: () => {
+			clearInterval(timer);
+			return { samples, gaps, duplicates };
+		},
+	};
+}
+
+describe('real n8n: the Call Records source', () => {
+	it('1. activate: one basic call-records subscription per workflow, filtered to the watched users or the whole tenant, no certificate', async () => {
+		await timed('1 activate', async () => {
+			// The watched-users workflow has only the app credential: the source needs no certificate.
+			const saved = (await env.api.workflow(watched.id)) as { nodes: Array<{ credentials?: Record<string, unknown> }> };
+			expect(Object.keys(saved.nodes.find((n) => n.credentials)?.credentials ?? {})).toEqual(['microsoftGraphAppApi']);
+
+			await env.api.activate(watched.id);
+			await env.api.activate(tenant.id);
+			const users = await waitForOneSubscription(watched);
+			const whole = await waitForOneSubscription(tenant);
+			// Nothing more arrives afterwards (no duplicate from a race or a retry).
+			await sleep(5000);
+			expect(env.live(watched)).toHaveLength(1);
+			expect(env.live(tenant)).toHaveLength(1);
+			expect(creates()).toBe(2);
+
+			const basic = { changeType: 'created', includeResourceData: false, encryptionCertificate: null, encryptionCertificateId: null, tenantId: TENANT };
+			expect(users).toMatchObject({
+				...basic,
+				resource: `communications/callRecords?$filter=participants/any(p:p/id in ('${adele.id}','${bianca.id}'))`,
+				notificationUrl: watched.notifyUrl,
+				lifecycleNotificationUrl: watched.notifyUrl,
+			});
+			expect(whole).toMatchObject({ ...basic, resource: 'communications/callRecords', notificationUrl: tenant.notifyUrl, lifecycleNotificationUrl: tenant.notifyUrl });
+			for (const sub of [users, whole]) {
+				expect(sub.clientState).toMatch(/^[A-Za-z0-9_-]{64}$/);
+				// The one-minute lifetime the option asks for (and this Graph allows at most).
+				const left = Date.parse(sub.expirationDateTime) - Date.now();
+				expect(left).toBeGreaterThan(30_000);
+				expect(left).toBeLessThanOrEqual(LIFETIME_MS);
+			}
+			expect(users.clientState).not.toBe(whole.clientState);
+			// Graph validated each subscription's notification URL (the lifecycle URL is the same one).
+			for (const workflow of WORKFLOWS()) {
+				expect(env.sim.handshakes.filter((h) => h.url.startsWith(workflow.notifyUrl) && h.outcome === 'ok').length).toBeGreaterThanOrEqual(1);
+			}
+			expect(env.sim.handshakes.filter((h) => h.outcome !== 'ok')).toEqual([]);
+			expect(await Promise.all(WORKFLOWS().map(executionCount))).toEqual([0, 0]);
+		});
+	});
+
+	it('2a. a call record notified to each workflow: exactly one execution each, the record read from Graph', async () => {
+		await timed('2a event -> execution', async () => {
+			for (const workflow of WORKFLOWS()) {
+				const sub = onlyLiveOf(workflow);
+				const record = callOf();
+				const sentAt = Date.now();
+				const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
+				expect(result.status).toBe(202);
+				expect(result.attempts[0].withinAckWindow).toBe(true);
+				const executions = await env.waitForExecutions(workflow, 1);
+				timings.push(`2a ${workflow === watched ? 'users' : 'tenant'}: execution finished ${Date.now() - sentAt} ms after the notification`);
+				expect(executions).toHaveLength(1);
+				expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success' });
+				expect(env.itemsOf(executions[0])).toEqual([expectedItem(record, sub)]);
+				// The NoOp after the trigger got the item.
+				expect(env.itemsOf(executions[0], 'NoOp')).toHaveLength(1);
+				// One read with our own token, expanding the participants.
+				expect(readsOf(record.id).map((r) => [r.status, r.query.$expand])).toEqual([[200, 'participants_v2']]);
+			}
+		});
+	});
+
+	it('2b. a record Graph cannot return for its first seconds still arrives, once', async () => {
+		await timed('2b record readable after 4 s', async () => {
+			const before = await executionCount(watched);
+			const sub = onlyLiveOf(watched);
+			const record = callOf([adele], { notReadableForMs: 4000 });
+			const sentAt = Date.now();
+			const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
+			expect(result.status).toBe(202);
+			const executions = await env.waitForExecutions(watched, before + 1);
+			timings.push(`2b: execution finished ${Date.now() - sentAt} ms after the notification`);
+			expect(executions).toHaveLength(before + 1);
+			expect(env.itemsOf(executions[before])).toEqual([expectedItem(record, sub)]);
+			const statuses = readsOf(record.id).map((r) => r.status);
+			expect(statuses[0]).toBe(404);
+			expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+			expect(statuses[statuses.length - 1]).toBe(200);
+		});
+	});
+
+	it('2c. Graph delivers the same notification again: nothing more runs, nothing is read again', async () => {
+		await timed('2c redelivery', async () => {
+			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			const sub = onlyLiveOf(watched);
+			const record = callOf([bianca]);
+			const notification = env.sim.callRecordNotificationFor(sub, record.id);
+			const [first] = await env.sim.sendBatch([notification]);
+			expect(first.status).toBe(202);
+			await env.waitForExecutions(watched, before[0] + 1);
+			for (let again = 0; again < 2; again++) {
+				const [result] = await env.sim.sendBatch([notification]);
+				expect(result.status).toBe(202);
+			}
+			await expectNoNewExecutions([before[0] + 1, before[1]]);
+			expect(readsOf(record.id)).toHaveLength(1);
+		});
+	});
+
+	it(`3. renewal without traffic: alive for ${LIFETIMES} lifetimes, renewed by PATCH before expiry, no gap, no new subscription`, async () => {
+		await timed(`3 renewal over ${LIFETIMES} lifetimes`, async () => {
+			const initial = WORKFLOWS().map(onlyLiveOf);
+			const createsBefore = creates();
+			const sampler = sampleLiveness();
+			await sleep(LIFETIMES * LIFETIME_MS + 5_000);
+			const { samples, gaps, duplicates } = sampler.stop();
+
+			expect(samples).toBeGreaterThan(LIFETIMES * 200);
+			expect(gaps).toEqual([]);
+			expect(duplicates).toEqual([]);
+			expect(creates()).toBe(createsBefore);
+			const renewals: string[] = [];
+			for (const [index, sub] of initial.entries()) {
+				// The same subscription, renewed again and again: never a moment past its expiry.
+				expect(onlyLiveOf(WORKFLOWS()[index]).id).toBe(sub.id);
+				const patches = patchesOf(sub.id);
+				expect(patches.every((p) => p.status === 200)).toBe(true);
+				expect(patches.length).toBeGreaterThanOrEqual(Math.floor((LIFETIMES * LIFETIME_MS + 5_000) / 45_000));
+				let expiresAt = env.sim.getSubscription(sub.id)!.createdAt + LIFETIME_MS;
+				for (const patch of patches) {
+					expect(patch.time).toBeLessThan(expiresAt);
+					expiresAt = patch.time + LIFETIME_MS;
+				}
+				expect(Date.now()).toBeLessThan(expiresAt);
+				const intervals = patches.slice(1).map((p, i) => p.time - patches[i].time);
+				expect(Math.max(...intervals)).toBeLessThan(45_000);
+				renewals.push(`${patches.length} renewals, at most ${Math.round(Math.max(...intervals) / 1000)} s apart`);
+			}
+			timings.push(`3: ${samples} samples, ${renewals.join('; ')}`);
+			await expectRecordsFlow();
+		});
+	});
+
+	it('5a. lifecycle reauthorizationRequired: a PATCH follows at once, nothing runs', async () => {
+		await timed('5a reauthorizationRequired', async () => {
+			const sub = onlyLiveOf(watched);
+			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			// Send right after a timer renewal, so the next timer renewal is at least 30 s away.
+			const lastPatch = patchesOf(sub.id).length;
+			await waitFor('a timer renewal', () => patchesOf(sub.id).length > lastPatch, 50_000, 100);
+			const sentAt = Date.now();
+			const [result] = await env.sim.sendBatch([env.sim.lifecycleNotificationFor(sub, 'reauthorizationRequired')]);
+			expect(result.status).toBe(202);
+			expect(result.url).toBe(watched.notifyUrl);
+			const patch = await waitFor('a PATCH after reauthorizationRequired', () => patchesOf(sub.id, sentAt)[0], 10_000, 100);
+			expect(patch.status).toBe(200);
+			expect(patch.time - sentAt).toBeLessThan(5_000);
+			timings.push(`5a: PATCH ${patch.time - sentAt} ms after the lifecycle notification`);
+			expect(env.live(watched).map((s) => s.id)).toEqual([sub.id]);
+			await expectNoNewExecutions(before, 1000);
+		});
+	});
+
+	it('5b. lifecycle subscriptionRemoved: recreated at once with the same filter, no duplicate, records flow', async () => {
+		await timed('5b subscriptionRemoved', async () => {
+			const sub = onlyLiveOf(watched);
+			const createsBefore = creates();
+			env.sim.removeSubscription(sub.id);
+			const sentAt = Date.now();
+			const [result] = await env.sim.sendBatch([env.sim.lifecycleNotificationFor(sub, 'subscriptionRemoved')]);
+			expect(result.status).toBe(202);
+			const restored = await waitFor('a new subscription after subscriptionRemoved', () => env.live(watched)[0], 15_000, 100);
+			timings.push(`5b: recreated ${Date.now() - sentAt} ms after the lifecycle notification`);
+			expect(restored.id).not.toBe(sub.id);
+			expect(restored).toMatchObject({ resource: sub.resource, changeType: 'created', includeResourceData: false, encryptionCertificate: null });
+			await sleep(2_000);
+			expect(env.live(watched)).toHaveLength(1);
+			expect(creates()).toBe(createsBefore + 1);
+			await expectRecordsFlow();
+		});
+	});
+
+	it(`4. restart after every subscription expired: recreated within ${RESTART_BOUND_MS / 1000} s of readiness, no duplicate, records flow`, async () => {
+		await timed('4 restart after downtime', async () => {
+			const old = WORKFLOWS().map((workflow) => onlyLiveOf(workflow));
+			const createsBefore = creates();
+			// Down longer than the lifetime: every subscription of both workflows expired meanwhile.
+			await env.restart(() => {
+				for (const sub of old) env.sim.expireSubscription(sub.id);
+				expect(WORKFLOWS().flatMap((workflow) => env.live(workflow))).toHaveLength(0);
+			});
+			const readyAt = env.n8n.readyAt;
+			const recreated = [];
+			for (const workflow of WORKFLOWS()) recreated.push(await waitForOneSubscription(workflow, Math.max(1000, RESTART_BOUND_MS - (Date.now() - readyAt))));
+			timings.push(`4: subscriptions back ${Date.now() - readyAt} ms after readiness`);
+			recreated.forEach((sub, index) => {
+				expect(sub.id).not.toBe(old[index].id);
+				expect(sub.resource).toBe(old[index].resource);
+			});
+			await sleep(5_000);
+			expect(env.live(watched)).toHaveLength(1);
+			expect(env.live(tenant)).toHaveLength(1);
+			expect(creates()).toBe(createsBefore + 2);
+			await expectRecordsFlow();
+		});
+	});
+
+	it('7. hostile input: a forged record ID, a wrong clientState, a tampered notification and a malformed body run nothing', async () => {
+		await timed('7 hostile input', async () => {
+			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			const sub = onlyLiveOf(watched);
+
+			// The right clientState, naming a record Graph does not have: answered 2xx as Graph needs, read, dropped, logged.
+			const forged = 'deadbeef-0000-4000-8000-00000000e2e0';
+			const [forgedAnswer] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, forged)]);
+			expect(forgedAnswer.status).toBe(202);
+
+			// A wrong clientState for a record Graph does have: refused, and the record is not read.
+			const real = callOf([adele]);
+			const [wrongState] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, real.id, 'created', { clientState: 'x'.repeat(64) })]);
+			expect(wrongState.status).toBe(401);
+			expect(JSON.parse(wrongState.attempts[0].bodyText)).toEqual({ error: 'No notification in this request belongs to an active subscription of this trigger' });
+
+			// The right clientState, but the notification names one record in its resource and another in resourceData.
+			const other = callOf([adele]);
+			const [tampered] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, real.id, 'created', { resourceData: { id: other.id } })]);
+			expect(tampered.status).toBe(202);
+
+			// Not JSON at all: n8n's own body parser refuses it before the node.
+			const malformed = await env.sim.deliver(watched.notifyUrl, '{"value": [{"subscriptionId": ');
+			expect(malformed.status).toBe(422);
+			expect(malformed.attempts[0].bodyText).toContain('Failed to parse request body');
+			// JSON without Graph's shape: the node's clear 400.
+			const shapeless = await env.sim.deliver(watched.notifyUrl, { hello: 'world' });
+			expect(shapeless.status).toBe(400);
+			expect(JSON.parse(shapeless.attempts[0].bodyText)).toEqual({ error: 'The body has no "value" array' });
+
+			const line = await waitFor(
+				'the warning about the forged call record',
+				() => env.n8n.logs().split('\n').find((l) => l.includes('Microsoft Graph has no such call record') && l.includes(forged)),
+				(WAIT_FOR_RECORD_SECONDS + 15) * 1000,
+				250,
+			);
+			expect(line).toMatch(/warn/i);
+			expect(env.n8n.logs()).toMatch(/Dropped 1 call-record notifications that name no call record/);
+			// Graph was asked for the forged record (and said 404), never for the refused or tampered ones.
+			const forgedReads = readsOf(forged);
+			expect(forgedReads.length).toBeGreaterThan(1);
+			expect(forgedReads.every((r) => r.status === 404)).toBe(true);
+			expect(readsOf(real.id)).toHaveLength(0);
+			expect(readsOf(other.id)).toHaveLength(0);
+			await expectNoNewExecutions(before);
+			expect(await env.api.healthy()).toBe(true);
+
+			// Nothing secret in n8n's log.
+			const log = env.n8n.logs();
+			for (const s of env.sim.subscriptions({ includeInactive: true })) if (s.clientState) expect(log).not.toContain(s.clientState);
+			expect(log).not.toContain(env.clientSecret);
+			expect(log).not.toContain('PRIVATE KEY');
+			expect(log).not.toContain(env.certificate.privateKeyPem.split('\n')[1]);
+
+			// Genuine traffic still flows.
+			await expectRecordsFlow();
+		});
+	});
+
+	it('6. deactivate: every subscription deleted in the simulator, a late notification runs nothing', async () => {
+		await timed('6 deactivate', async () => {
+			const subs = WORKFLOWS().map(onlyLiveOf);
+			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			for (const workflow of WORKFLOWS()) await env.api.deactivate(workflow.id);
+			await waitFor('all subscriptions deleted', () => env.sim.subscriptions().length === 0, 30_000);
+			for (const sub of subs) {
+				expect(env.sim.getSubscription(sub.id)?.state).toBe('deleted');
+				expect(env.sim.countRequests({ method: 'DELETE', path: new RegExp(`/subscriptions/${sub.id}$`) })).toBe(1);
+			}
+			// The production URL is gone: n8n answers 404 and nothing is read or run.
+			const record = callOf([adele]);
+			for (const sub of subs) {
+				const [late] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
+				expect(late.status).toBe(404);
+			}
+			await expectNoNewExecutions(before, 2000);
+			expect(readsOf(record.id)).toHaveLength(0);
+
+			const log = env.n8n.logs();
+			expect(log).not.toContain(env.clientSecret);
+			for (const s of env.sim.subscriptions({ includeInactive: true })) if (s.clientState) expect(log).not.toContain(s.clientState);
+			expect(JSON.stringify(await Promise.all(WORKFLOWS().map((w) => env.executions(w))))).not.toContain(env.clientSecret);
+		});
+	});
+});
