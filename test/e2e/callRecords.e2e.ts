@@ -123,6 +123,7 @@ function expectedItem(record: StoredCallRecord, subscription: StoredSubscription
 		joinWebUrl: JOIN_URL,
 		version: 1,
 		changeType: 'created',
+		detectedBy: 'notification',
 		data: expect.objectContaining({ id: record.id, version: 1, type: record.type, joinWebUrl: JOIN_URL, startDateTime: record.startDateTime }),
 	};
 }
