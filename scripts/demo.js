@@ -7,8 +7,8 @@
  *  2. builds the package (dist/) and compiles the local Microsoft login + Graph simulator into .cache/demo;
  *  3. starts the simulator and n8n (HTTPS on localhost, its own user folder, the package loaded);
  *  4. creates an owner, both credentials (pointing at the simulator, with a freshly generated
- *     encryption certificate), and one workflow per source from examples/ (Call Events (preview),
- *     Call Records, Meeting Call Events (beta)), and activates them; the app has each source's permission
+ *     encryption certificate), and one workflow per source from examples/ (Call Events (Preview),
+ *     Call Records, Meeting Call Events (Beta)), and activates them; the app has each source's permission
  *     and the meetings' application access policy;
  *  5. plays calls for each source (call events started and ended; call records and their notifications;
  *     meeting calls started, joined, left and ended), so executions of each appear in the editor, and
@@ -66,7 +66,7 @@ async function deliver(sim, items, what) {
 	return result.status >= 200 && result.status < 300 ? 1 : 0;
 }
 
-/** Call Events (preview): starts and ends of calls of four users, one subscription per user. */
+/** Call Events (Preview): starts and ends of calls of four users, one subscription per user. */
 async function playCallEvents(sim, workflow) {
 	const byUser = (upn) => {
 		const user = USERS.find((u) => u.userPrincipalName === upn);
@@ -160,9 +160,9 @@ async function playMeetingCallEvents(sim, workflow) {
 
 /** One workflow per source (examples/*.workflow.json), each with the subscriptions it should get and its calls. */
 const SOURCES = [
-	{ label: 'Call Events (preview)', file: 'teams-calls-demo.workflow.json', needsCertificate: true, subscriptions: USERS.length, perSubscription: 'one per user', play: playCallEvents },
+	{ label: 'Call Events (Preview)', file: 'teams-calls-demo.workflow.json', needsCertificate: true, subscriptions: USERS.length, perSubscription: 'one per user', play: playCallEvents },
 	{ label: 'Call Records', file: 'teams-call-records-demo.workflow.json', needsCertificate: false, subscriptions: 1, perSubscription: 'one for the four users', play: playCallRecords },
-	{ label: 'Meeting Call Events (beta)', file: 'teams-meeting-call-events-demo.workflow.json', needsCertificate: true, subscriptions: MEETINGS.length, perSubscription: 'one per meeting', play: playMeetingCallEvents },
+	{ label: 'Meeting Call Events (Beta)', file: 'teams-meeting-call-events-demo.workflow.json', needsCertificate: true, subscriptions: MEETINGS.length, perSubscription: 'one per meeting', play: playMeetingCallEvents },
 ];
 
 function say(message) {
