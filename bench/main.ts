@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
+import { benchCallRecords, type CallRecordsRun } from './callRecords';
 import { benchDecrypt, type DecryptRow } from './decrypt';
 import { benchForgedRequest } from './forged';
 import { fmt, log, table } from './stats';
@@ -13,7 +14,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flag('quick');
-const parts = new Set((option('only') ?? '1,2,3,4,6').split(',').map(Number));
+const parts = new Set((option('only') ?? '1,2,3,4,6,8').split(',').map(Number));
 // Part 5 starts a real n8n (test/e2e harness; first use installs n8n into .cache/n8n-e2e, ~2.9 GB): opt-in.
 if (flag('e2e')) parts.add(5);
 // Part 7 starts queue mode (Postgres, Redis and three n8n processes, through the same harness): opt-in too.
@@ -333,6 +334,53 @@ async function main() {
 				target: `queue mode, ${r.endpoint}, POSTs of ${r.batch}, ${r.concurrency} in flight: every POST answered 2xx within Graph's 3 s`,
 				measured: `${r.posts - r.notAcknowledged}/${r.posts} on the first attempt (p99 ${fmt(r.replyP99Ms)} ms)`,
 				holds: r.notAcknowledged === 0,
+			});
+		}
+	}
+
+	if (parts.has(8)) {
+		// Distinct records; every 10th is not readable for 2 s from when the notifications go out, so those read
+		// before then are answered 404 and asked again (the backoff starts at 1 s).
+		const plan = { records: 1000, batchSize: 100, delayEvery: 10, delayMs: 2000, reps: quick ? 1 : 3 };
+		const runs: CallRecordsRun[] = [];
+		for (const readLatencyMs of [0, 50]) {
+			log(`part 8: ${plan.records} call-record notifications in batches of ${plan.batchSize}, read latency ${readLatencyMs} ms`);
+			runs.push(await benchCallRecords({ ...plan, readLatencyMs }));
+		}
+		results.callRecords = runs;
+		sections.push(
+			`Part 8 — call records: ${plan.records} basic notifications (distinct records; every ${plan.delayEvery}th answers 404 for the first ${fmt(plan.delayMs / 1000, 0)} s) ` +
+				`in ${runs[0].batches} batches of ${plan.batchSize} posted at once, ${plan.reps} rounds of fresh records per read latency, through the real webhook (n8n-core WebhookContext, HTTPS, client in another process) → Graph simulator\n` +
+				table(
+					['Graph read latency', 'answer', '202 per batch: p50', 'p99', 'max', 'record reads (200)', 'read twice', 'never read', '404s asked again', 'peak reads at once', 'TLS connections opened', 'items (distinct)', 'first notification → all items ready: median', 'each round'],
+					runs.map((r) => [
+						`${r.readLatencyMs} ms`,
+						r.statuses.join('/'),
+						`${fmt(r.ackMedianMs)} ms`,
+						`${fmt(r.ackP99Ms)} ms`,
+						`${fmt(r.ackMaxMs)} ms`,
+						String(r.recordReads),
+						String(r.recordsReadTwice),
+						String(r.recordsNeverRead),
+						String(r.notFoundReads),
+						String(r.peakConcurrentReads),
+						String(r.tlsConnectionsOpened),
+						`${r.items} (${r.distinctItems})`,
+						`${fmt(r.allItemsReadyMedianMs / 1000, 2)} s`,
+						r.allItemsReadyMs.map((ms) => fmt(ms / 1000, 2)).join(' / '),
+					]),
+				),
+		);
+		for (const r of runs) {
+			targets.push({
+				target: `call records, read latency ${r.readLatencyMs} ms: one Graph read per record, none twice, every record emitted once`,
+				measured: `${r.recordReads} reads for ${r.records * r.reps} records, ${r.recordsReadTwice} read twice, ${r.recordsNeverRead} never read; ${r.distinctItems} distinct of ${r.items} items`,
+				holds: r.recordReads === r.records * r.reps && r.recordsReadTwice === 0 && r.recordsNeverRead === 0 && r.items === r.records * r.reps && r.distinctItems === r.records * r.reps,
+			});
+			targets.push({
+				target: `call records, read latency ${r.readLatencyMs} ms: at most 4 reads at once`,
+				measured: String(r.peakConcurrentReads),
+				holds: r.peakConcurrentReads <= 4,
 			});
 		}
 	}

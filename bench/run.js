@@ -6,7 +6,7 @@
  * Node with --expose-gc, NODE_EXTRA_CA_CERTS = the test CA (so the code under test trusts the local HTTPS
  * simulator exactly as in the test suite) and N8N_USER_FOLDER = a fresh temporary folder.
  *
- * Arguments are passed through: `npm run bench -- --quick` (fewer repetitions), `--runs=N` (part 1 pairs), `--only=1,2` (parts),
+ * Arguments are passed through: `npm run bench -- --quick` (fewer repetitions), `--runs=N` (part 1 pairs), `--only=1,2` (parts; part 8 is call records),
  * `--out=bench/results.json`, `--e2e` (adds part 5: a real n8n; needs `npm run build` first, and installs n8n
  * into .cache/n8n-e2e on first use, about 2.9 GB — see test/e2e/README.md), `--queue` (adds part 7: queue mode, Postgres,
  * Redis, a main, a webhook process and a worker; also needs `npm run build`).

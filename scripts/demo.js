@@ -7,12 +7,17 @@
  *  2. builds the package (dist/) and compiles the local Microsoft login + Graph simulator into .cache/demo;
  *  3. starts the simulator and n8n (HTTPS on localhost, its own user folder, the package loaded);
  *  4. creates an owner, both credentials (pointing at the simulator, with a freshly generated
- *     encryption certificate), imports examples/teams-calls-demo.workflow.json and activates it;
- *  5. plays a short scripted series of Teams calls, so executions appear in the editor;
- *  6. prints the editor URL and login, and keeps running until Ctrl-C (Enter plays the calls again).
+ *     encryption certificate), and one workflow per source from examples/ (Call Events (Preview),
+ *     Call Records, Meeting Call Events (Beta)), and activates them; the app has each source's permission
+ *     and the meetings' application access policy;
+ *  5. plays calls for each source (call events started and ended; call records and their notifications;
+ *     meeting calls started, joined, left and ended), so executions of each appear in the editor, and
+ *     prints how many executions each workflow has: it stops with exit code 1 when a workflow has none;
+ *  6. prints the editor URLs and login, and keeps running until Ctrl-C (Enter plays the calls again).
  *
  * Options: --port <n> (default 5678, or a free one), --no-build (use the existing dist/), --keep (keep the
- * n8n folder after Ctrl-C).
+ * n8n folder after Ctrl-C), --once (stop after the first round: exit code 0 when every workflow got its
+ * executions, 1 otherwise; for a check without a person).
  */
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -34,11 +39,130 @@ const option = (name) => {
 
 const TENANT = '0b8d6a3e-1c2f-4d5e-8f90-a1b2c3d4e5f6';
 const CLIENT_ID = '22222222-aaaa-4bbb-8ccc-000000000001';
+/** What each source needs: CallEvents.Read.All (preview), CallRecords.Read.All, OnlineMeetings.Read.All; User.Read.All to look users up. */
+const APP_PERMISSIONS = ['CallEvents.Read.All', 'CallRecords.Read.All', 'OnlineMeetings.Read.All', 'User.Read.All'];
 const USERS = [
 	{ id: 'aaaaaaaa-0000-4000-8000-000000000001', userPrincipalName: 'adele@contoso.test', displayName: 'Adele Vance' },
 	{ id: 'bbbbbbbb-0000-4000-8000-000000000002', userPrincipalName: 'bianca@contoso.test', displayName: 'Bianca Pisani' },
 	{ id: 'cccccccc-0000-4000-8000-000000000003', userPrincipalName: 'cyril@contoso.test', displayName: 'Cyril Durand' },
 	{ id: 'dddddddd-0000-4000-8000-000000000004', userPrincipalName: 'diego@contoso.test', displayName: 'Diego Siciliani' },
+];
+
+const TRIGGER_TYPE = 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger';
+const [ADELE, BIANCA, CYRIL, DIEGO] = USERS;
+/** The meetings of the Meeting Call Events workflow (examples/teams-meeting-call-events-demo.workflow.json), by a part of their join URL. */
+const MEETINGS = [
+	{ name: 'Weekly standup', marker: 'V2Vla2x5IHN0YW5kdXA', organizer: ADELE },
+	{ name: 'Design review', marker: 'RGVzaWduIHJldmlldw', organizer: BIANCA },
+];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+/** Sends one batch and says how n8n answered; resolves to 1 when the answer was 2xx (an execution follows). */
+async function deliver(sim, items, what) {
+	const [result] = await sim.sendBatch(items);
+	const attempt = result.attempts[result.attempts.length - 1];
+	say(`Graph -> n8n: ${what}  HTTP ${result.status} in ${Math.round(attempt.responseTimeMs)} ms`);
+	return result.status >= 200 && result.status < 300 ? 1 : 0;
+}
+
+/** Call Events (Preview): starts and ends of calls of four users, one subscription per user. */
+async function playCallEvents(sim, workflow) {
+	const byUser = (upn) => {
+		const user = USERS.find((u) => u.userPrincipalName === upn);
+		return sim.subscriptions().find((s) => s.notificationUrl === workflow.notifyUrl && s.resource.includes(user.id));
+	};
+	const script = [
+		['adele@contoso.test', 'started', 'incoming'],
+		['bianca@contoso.test', 'started', 'outgoing'],
+		['adele@contoso.test', 'ended', 'incoming'],
+		['cyril@contoso.test', 'started', 'incoming'],
+		['diego@contoso.test', 'started', 'outgoing'],
+		['bianca@contoso.test', 'ended', 'outgoing'],
+		['cyril@contoso.test', 'ended', 'incoming'],
+		['diego@contoso.test', 'ended', 'outgoing'],
+	];
+	const callIds = new Map();
+	let answered = 0;
+	for (const [upn, kind, direction] of script) {
+		const sub = byUser(upn);
+		if (!sub) {
+			say(`no live subscription for ${upn}; skipped`);
+			continue;
+		}
+		const callId = callIds.get(upn) ?? crypto.randomUUID();
+		callIds.set(upn, kind === 'started' ? callId : undefined);
+		const event = sim.buildCallEvent(sub, { kind, direction, callId });
+		answered += await deliver(sim, [sim.notificationFor(sub, event)], `${upn} call ${kind} (${direction})`);
+		await sleep(1500);
+	}
+	return answered;
+}
+
+/**
+ * Call Records: two calls end, Graph has their records and sends a basic notification (the record's ID) for
+ * each; the trigger reads each record from Graph. The second is not readable for its first 2 s, as Graph's
+ * new records sometimes are: the trigger asks again.
+ */
+async function playCallRecords(sim, workflow) {
+	const [sub] = sim.subscriptions().filter((s) => s.notificationUrl === workflow.notifyUrl);
+	if (!sub) {
+		say('no live call-records subscription; skipped');
+		return 0;
+	}
+	const calls = [
+		{ what: 'Adele and Bianca, a 7-minute peer-to-peer call', record: { type: 'peerToPeer', modalities: ['audio', 'video'], organizer: ADELE, participants: [ADELE, BIANCA], startDateTime: ago(9), endDateTime: ago(2) } },
+		{
+			what: 'Cyril, Diego and Adele, a 22-minute group call (record readable after 2 s)',
+			record: { type: 'groupCall', modalities: ['audio', 'screenSharing'], organizer: CYRIL, participants: [CYRIL, DIEGO, ADELE], startDateTime: ago(23), endDateTime: ago(1), notReadableForMs: 2000 },
+		},
+	];
+	let answered = 0;
+	for (const { what, record } of calls) {
+		const stored = sim.addCallRecord(record);
+		answered += await deliver(sim, [sim.callRecordNotificationFor(sub, stored.id)], `call record ${stored.id.slice(0, 8)}… (${what})`);
+		await sleep(1500);
+	}
+	return answered;
+}
+
+/**
+ * Meeting Call Events: the standup's call starts, people join and leave, it ends (the current payload
+ * spelling); the design review's call in the spelling of an earlier revision of Graph's documentation.
+ */
+async function playMeetingCallEvents(sim, workflow) {
+	const subscriptionOf = (meeting) => sim.subscriptions().find((s) => s.notificationUrl === workflow.notifyUrl && s.resource.includes(meeting.marker));
+	const person = (user) => ({ id: user.id, displayName: user.displayName });
+	const [standup, review] = MEETINGS;
+	const script = [
+		[standup, { kind: 'callStarted' }, 'call started'],
+		[standup, { kind: 'rosterUpdated', joined: [person(ADELE), person(BIANCA)] }, 'Adele and Bianca joined'],
+		[standup, { kind: 'rosterUpdated', joined: [person(CYRIL)] }, 'Cyril joined'],
+		[review, { kind: 'callStarted', spelling: 'earlier' }, 'call started (earlier spelling)'],
+		[standup, { kind: 'rosterUpdated', left: [person(BIANCA)] }, 'Bianca left'],
+		[review, { kind: 'rosterUpdated', spelling: 'earlier', joined: [person(BIANCA), person(DIEGO)] }, 'Bianca and Diego joined (earlier spelling)'],
+		[standup, { kind: 'callEnded' }, 'call ended'],
+		[review, { kind: 'callEnded', spelling: 'earlier' }, 'call ended (earlier spelling)'],
+	];
+	let answered = 0;
+	for (const [meeting, options, what] of script) {
+		const sub = subscriptionOf(meeting);
+		if (!sub) {
+			say(`no live subscription for the meeting "${meeting.name}"; skipped`);
+			continue;
+		}
+		const event = sim.buildMeetingCallEvent(options, TENANT);
+		answered += await deliver(sim, [sim.meetingNotificationFor(sub, event)], `meeting "${meeting.name}": ${what}`);
+		await sleep(1000);
+	}
+	return answered;
+}
+
+/** One workflow per source (examples/*.workflow.json), each with the subscriptions it should get and its calls. */
+const SOURCES = [
+	{ label: 'Call Events (Preview)', file: 'teams-calls-demo.workflow.json', needsCertificate: true, subscriptions: USERS.length, perSubscription: 'one per user', play: playCallEvents },
+	{ label: 'Call Records', file: 'teams-call-records-demo.workflow.json', needsCertificate: false, subscriptions: 1, perSubscription: 'one for the four users', play: playCallRecords },
+	{ label: 'Meeting Call Events (Beta)', file: 'teams-meeting-call-events-demo.workflow.json', needsCertificate: true, subscriptions: MEETINGS.length, perSubscription: 'one per meeting', play: playMeetingCallEvents },
 ];
 
 function say(message) {
@@ -105,8 +229,6 @@ function compileSupport() {
 	fs.writeFileSync(stampFile, stamp);
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * `npm run build` is `rimraf dist && tsc -p tsconfig.json` with an incremental build-info file outside
  * dist/ (.cache/tsconfig.tsbuildinfo): run a second time with unchanged sources, tsc believes dist/ is
@@ -141,7 +263,8 @@ async function main() {
 		} catch {
 			/* ignore */
 		}
-		if (runDir && !flag('--keep')) fs.rmSync(runDir, { recursive: true, force: true });
+		// After a failure the folder stays, with n8n's log, so that the error can be read.
+		if (runDir && !flag('--keep') && code === 0) fs.rmSync(runDir, { recursive: true, force: true });
 		else if (runDir) say(`kept ${runDir}`);
 		say('stopped.');
 		process.exit(code);
@@ -170,8 +293,13 @@ async function main() {
 		sim = await step('starting the Microsoft login + Graph simulator', () => startGraphSimulator({ caDir }));
 		const clientSecret = `demo~${crypto.randomBytes(18).toString('base64url')}`;
 		sim.registerTenant(TENANT, ['contoso.test']);
-		sim.registerApp({ tenantId: TENANT, clientId: CLIENT_ID, secrets: [{ value: clientSecret }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
+		sim.registerApp({ tenantId: TENANT, clientId: CLIENT_ID, secrets: [{ value: clientSecret }], permissions: APP_PERMISSIONS });
 		for (const user of USERS) sim.addUser(user);
+		// App-only access to meetings needs an application access policy (Grant-CsApplicationAccessPolicy) besides the permission.
+		sim.grantMeetingAccessPolicy(CLIENT_ID);
+		const meetingUrls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'teams-meeting-call-events-demo.workflow.json'), 'utf8'))
+			.nodes.find((n) => n.type === TRIGGER_TYPE).parameters.meetingJoinUrls;
+		for (const meeting of MEETINGS) sim.addMeeting(meetingUrls.find((url) => url.includes(meeting.marker)), meeting.organizer.id);
 		say(`simulator: login ${sim.loginBaseUrl}, Graph ${sim.graphBaseUrl}`);
 
 		runDir = path.join(demoDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -227,80 +355,83 @@ async function main() {
 		});
 		say('credentials created: "Microsoft Graph app" (Custom cloud -> simulator) and "Graph notification certificate"');
 
-		const workflowJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'teams-calls-demo.workflow.json'), 'utf8'));
-		const trigger = workflowJson.nodes.find((n) => n.type === 'n8n-nodes-teams-calls.microsoftTeamsCallTrigger');
-		trigger.credentials = { microsoftGraphAppApi: app, microsoftGraphNotificationCertificateApi: certificate };
-		const { id: workflowId } = await api.createWorkflow({
-			name: workflowJson.name,
-			nodes: workflowJson.nodes,
-			connections: workflowJson.connections,
-			settings: workflowJson.settings,
-		});
-		await step('activating the workflow "Teams calls demo"', async () => {
-			await api.activate(workflowId);
-			const notifyUrl = `${n8n.baseUrl}/webhook/${trigger.webhookId}/notify`;
-			const deadline = Date.now() + 60_000;
-			for (;;) {
-				const live = sim.subscriptions().filter((s) => s.notificationUrl === notifyUrl);
-				if (live.length === USERS.length) break;
-				if (Date.now() > deadline) throw new Error(`only ${live.length} of ${USERS.length} subscriptions were created; see ${n8n.logPath(1)}`);
-				await sleep(250);
-			}
-		});
-		say(`Graph subscriptions created and validated: ${USERS.length} (one per user)`);
-
-		const notifyUrl = `${n8n.baseUrl}/webhook/${trigger.webhookId}/notify`;
-		const playCalls = async () => {
-			const byUser = (upn) => {
-				const user = USERS.find((u) => u.userPrincipalName === upn);
-				return sim.subscriptions().find((s) => s.notificationUrl === notifyUrl && s.resource.includes(user.id));
-			};
-			const script = [
-				['adele@contoso.test', 'started', 'incoming'],
-				['bianca@contoso.test', 'started', 'outgoing'],
-				['adele@contoso.test', 'ended', 'incoming'],
-				['cyril@contoso.test', 'started', 'incoming'],
-				['diego@contoso.test', 'started', 'outgoing'],
-				['bianca@contoso.test', 'ended', 'outgoing'],
-				['cyril@contoso.test', 'ended', 'incoming'],
-				['diego@contoso.test', 'ended', 'outgoing'],
-			];
-			const callIds = new Map();
-			for (const [upn, kind, direction] of script) {
-				const sub = byUser(upn);
-				if (!sub) {
-					say(`no live subscription for ${upn}; skipped`);
-					continue;
+		const subscriptionsOf = (workflow) => sim.subscriptions().filter((s) => s.notificationUrl === workflow.notifyUrl);
+		const credentialsOf = (source) =>
+			source.needsCertificate ? { microsoftGraphAppApi: app, microsoftGraphNotificationCertificateApi: certificate } : { microsoftGraphAppApi: app };
+		const workflows = [];
+		for (const source of SOURCES) {
+			const workflowJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', source.file), 'utf8'));
+			const trigger = workflowJson.nodes.find((n) => n.type === TRIGGER_TYPE);
+			trigger.credentials = credentialsOf(source);
+			const { id } = await api.createWorkflow({
+				name: workflowJson.name,
+				nodes: workflowJson.nodes,
+				connections: workflowJson.connections,
+				settings: workflowJson.settings,
+			});
+			const workflow = { source, id, name: workflowJson.name, notifyUrl: `${n8n.baseUrl}/webhook/${trigger.webhookId}/notify`, shown: 0, expected: 0 };
+			await step(`activating the workflow "${workflow.name}"`, async () => {
+				await api.activate(id);
+				const deadline = Date.now() + 60_000;
+				for (;;) {
+					const live = subscriptionsOf(workflow).length;
+					if (live === source.subscriptions) break;
+					if (Date.now() > deadline) throw new Error(`only ${live} of ${source.subscriptions} subscriptions were created for "${workflow.name}"; see ${n8n.logPath(1)}`);
+					await sleep(250);
 				}
-				const callId = callIds.get(upn) ?? crypto.randomUUID();
-				callIds.set(upn, kind === 'started' ? callId : undefined);
-				const event = sim.buildCallEvent(sub, { kind, direction, callId });
-				const [result] = await sim.sendBatch([sim.notificationFor(sub, event)]);
-				say(`Graph -> n8n: ${upn} call ${kind} (${direction})  HTTP ${result.status} in ${Math.round(result.attempts[0].responseTimeMs)} ms`);
-				await sleep(1500);
+			});
+			say(`Graph subscriptions created and validated for ${source.label}: ${source.subscriptions} (${source.perSubscription})`);
+			workflows.push(workflow);
+		}
+
+		const playAll = async () => {
+			for (const workflow of workflows) {
+				say(`playing ${workflow.source.label} ...`);
+				workflow.expected += await workflow.source.play(sim, workflow);
 			}
 		};
-		let shown = 0;
+		/** Waits (up to 30 s) until every workflow has an execution for each delivery n8n answered 2xx, then prints the new ones. */
 		const showExecutions = async () => {
-			const executions = await api.executions(workflowId);
-			for (const execution of executions.slice(shown)) {
-				const runs = (execution.data && execution.data.resultData && execution.data.resultData.runData) || {};
-				const out = ((runs['Describe the call'] || [])[0] || {}).data;
-				const items = (out && out.main && out.main[0]) || [];
-				for (const item of items) say(`execution ${execution.id} (${execution.status}): ${item.json.summary}`);
+			const deadline = Date.now() + 30_000;
+			let counts;
+			for (;;) {
+				counts = await Promise.all(workflows.map((workflow) => api.executions(workflow.id)));
+				const settled = counts.every((executions, i) => executions.length >= workflows[i].expected && executions.every((e) => e.status !== 'running' && e.status !== 'new'));
+				if (settled || Date.now() > deadline) break;
+				await sleep(500);
 			}
-			shown = executions.length;
-			say(`executions in n8n so far: ${executions.length} (${executions.filter((e) => e.status === 'success').length} successful)`);
+			for (const [i, workflow] of workflows.entries()) {
+				for (const execution of counts[i].slice(workflow.shown)) {
+					const runs = (execution.data && execution.data.resultData && execution.data.resultData.runData) || {};
+					const out = ((runs['Describe the call'] || [])[0] || {}).data;
+					const items = (out && out.main && out.main[0]) || [];
+					for (const item of items) say(`${workflow.source.label}, execution ${execution.id} (${execution.status}): ${item.json.summary}`);
+				}
+				workflow.shown = counts[i].length;
+			}
+			say('executions per workflow:');
+			for (const [i, workflow] of workflows.entries()) {
+				const executions = counts[i];
+				say(`  ${workflow.name}: ${executions.length} (${executions.filter((e) => e.status === 'success').length} successful; ${workflow.expected} deliveries answered 2xx)`);
+			}
+			return workflows.filter((_, i) => counts[i].length === 0);
 		};
-		say('playing a short series of Teams calls ...');
-		await playCalls();
-		await sleep(1500);
-		await showExecutions();
+		say('playing calls for each source ...');
+		await playAll();
+		const withoutExecutions = await showExecutions();
+		if (withoutExecutions.length > 0) {
+			throw new Error(`no execution in ${withoutExecutions.map((w) => `"${w.name}"`).join(', ')}; see ${n8n.logPath(1)}`);
+		}
+		if (flag('--once')) {
+			say('every workflow got its executions (--once: stopping).');
+			await stop(0);
+			return;
+		}
 
 		const line = '-'.repeat(78);
 		process.stdout.write(
 			`\n${line}\n` +
-				`  n8n editor:  ${n8n.baseUrl}/workflow/${workflowId}/executions\n` +
+				workflows.map((w) => `  ${w.name}:\n    ${n8n.baseUrl}/workflow/${w.id}/executions\n`).join('') +
 				`  login:       ${OWNER.email} / ${OWNER.password}\n` +
 				`  The certificate is issued by a local test CA (${path.relative(repoRoot, ca.caCertPath)}):\n` +
 				`  your browser will warn once; accept it for localhost, or import that CA.\n` +
@@ -313,8 +444,7 @@ async function main() {
 			rl.on('line', () => {
 				if (playing) return;
 				playing = true;
-				playCalls()
-					.then(() => sleep(1500))
+				playAll()
 					.then(showExecutions)
 					.catch((e) => say(`could not play calls: ${e.message}`))
 					.finally(() => (playing = false));
