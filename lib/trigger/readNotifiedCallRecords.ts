@@ -3,7 +3,7 @@ import { sleep, type IDataObject, type IWebhookFunctions } from 'n8n-workflow';
 import { BoundedCache } from '../boundedCache';
 import { readCallRecord, RECORD_READS_PER_TRIGGER } from '../callRecords/readCallRecord';
 import { mapWithConcurrency } from '../concurrency/mapWithConcurrency';
-import { limiterFor } from '../concurrency/keyedLimiter';
+import { limiterFor, type Limiter } from '../concurrency/keyedLimiter';
 import { GraphApiError } from '../graph/graphApiError';
 import type { GraphClient } from '../graph/graphClient';
 import type { AuthenticatedItem } from '../notifications/authenticateNotifications';
@@ -24,16 +24,17 @@ const inFlight = new BoundedCache<string, Map<string, Promise<ReadOutcome>>>(256
 /**
  * Reads one record, asking again while Graph answers 404 (a new record can be unreadable for a while)
  * or keeps failing in a way worth retrying (GraphClient already honours Retry-After and backs off on 5xx
- * in place), until `waitMs` is spent.
+ * in place), until `waitMs` is spent. Each attempt takes a place in the trigger's read limit and gives it
+ * back before waiting, so records Graph cannot return yet never hold back readable ones.
  */
-async function readWhenAvailable(graph: GraphClient, id: string, includeSessions: boolean, waitMs: number): Promise<ReadOutcome> {
+async function readWhenAvailable(limiter: Limiter, graph: () => Promise<GraphClient>, id: string, includeSessions: boolean, waitMs: number): Promise<ReadOutcome> {
 	const deadline = Date.now() + waitMs;
 	let backoff = FIRST_RETRY_MS;
 	for (;;) {
 		let outcome: ReadOutcome;
 		let waitFor = backoff;
 		try {
-			const record = await readCallRecord(graph, id, { includeSessions });
+			const record = await limiter.run(async () => readCallRecord(await graph(), id, { includeSessions }));
 			if (record) return { record };
 			outcome = { notFound: true };
 		} catch (error) {
@@ -88,12 +89,11 @@ export async function readNotifiedCallRecords(
 		candidates.push({ item, id });
 	}
 
-	const outcomes = await mapWithConcurrency(candidates, RECORD_READS_PER_TRIGGER, async ({ id }) => {
+	// Every candidate starts at once: the limiter bounds the reads themselves, not the waits between them.
+	const outcomes = await mapWithConcurrency(candidates, Math.max(1, candidates.length), async ({ id }) => {
 		let read = reads.get(id);
 		if (!read) {
-			read = limiter
-				.run(async () => readWhenAvailable(await graphClient(), id, parameters.callRecords.includeSessions, waitMs))
-				.finally(() => reads.delete(id));
+			read = readWhenAvailable(limiter, graphClient, id, parameters.callRecords.includeSessions, waitMs).finally(() => reads.delete(id));
 			reads.set(id, read);
 		}
 		return read;

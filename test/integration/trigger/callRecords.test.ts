@@ -265,6 +265,26 @@ describe('notifications', () => {
 		expect(emitted.sort()).toEqual(records.map((record) => record.id).sort());
 	});
 
+	it('does not let records Graph cannot return yet hold back a readable one: waiting takes no read slot', async () => {
+		await activated({ recordUsers: [], recordOptions: { waitForRecordSeconds: 30 } });
+		const subscription = onlySubscription();
+		const notReadableForMs = 6_000;
+		const pending = Array.from({ length: 4 }, () => callOf([adele], { notReadableForMs }));
+		const readableFrom = Date.now() + notReadableForMs;
+		const slow = fixture.deliver(pending.map((record) => fixture.sim.callRecordNotificationFor(subscription, record.id)));
+		// Let the first batch take its reads (each answered 404) before the readable record comes.
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const ready = callOf([bianca]);
+		// Not fixture.deliver: that also waits for the first batch to finish.
+		await fixture.sim.sendBatch([fixture.sim.callRecordNotificationFor(subscription, ready.id)]);
+		while (fixture.harness.executions.length === 0 && Date.now() < readableFrom + 2_000) await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(Date.now()).toBeLessThan(readableFrom);
+		expect(fixture.harness.executions.map((execution) => execution.items.map((item) => item.json.callId))).toEqual([[ready.id]]);
+		await slow;
+		expect(fixture.harness.executions).toHaveLength(2);
+		expect(fixture.sim.peakConcurrentRecordReads).toBeLessThanOrEqual(4);
+	});
+
 	it('reads a record once and runs once when Graph delivers its notification again', async () => {
 		await activated();
 		const subscription = onlySubscription();
