@@ -36,7 +36,10 @@ const clientStates = new Set<string>();
 
 beforeAll(async () => {
 	env = await E2eEnvironment.start({
-		simulator: { maxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 },
+		// Graph grants a meeting subscription the lifetime asked for, up to 4,230 minutes (the simulator's
+		// maxSubscriptionLifetimeMinutes does not apply to it); the node asks for one minute (its lifetime
+		// option below), and no 45-minute floor raises it.
+		simulator: { minSubscriptionLifetimeMinutes: 0 },
 		appPermissions: ['OnlineMeetings.Read.All'],
 	});
 	env.sim.addMeeting(STANDUP, adele.id);
