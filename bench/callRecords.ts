@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { RECORD_READS_PER_TRIGGER } from '../lib/trigger/readNotifiedCallRecords';
+import { RECORD_READS_PER_TRIGGER } from '../lib/callRecords/readCallRecord';
 import { capturedLogs } from '../test/support/n8nTriggerHarness';
 import { startTriggerFixture, USERS } from '../test/support/triggerFixture';
 import { collectGarbage, log, median, percentile, wallClock } from './stats';
