@@ -9,6 +9,7 @@ import type { StoredCallRecord, StoredSubscription } from '../simulator';
 import { E2eEnvironment, TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import { sleep } from './n8nProcess';
+import { expectRenewedBeforeExpiry, renewalsOf, sampleLiveness, subscriptionCreates } from './renewalWatch';
 
 const LIFETIME_MS = 60_000;
 /** The renewal scenario watches this many lifetimes (N8N_E2E_LIFETIMES overrides). */
@@ -57,9 +58,8 @@ afterAll(async () => {
 });
 
 const WORKFLOWS = () => [watched, tenant];
-const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
-const patchesOf = (id: string, since = 0) =>
-	env.sim.findRequests({ method: 'PATCH', path: new RegExp(`/subscriptions/${id}$`) }).filter((r) => r.time >= since);
+const creates = () => subscriptionCreates(env.sim);
+const patchesOf = (id: string, since = 0) => renewalsOf(env.sim, id, since);
 const readsOf = (recordId: string) => env.sim.findRequests({ method: 'GET', path: new RegExp(`/communications/callRecords/${recordId}$`) });
 const onlyLiveOf = (workflow: TriggerWorkflow): StoredSubscription => {
 	const live = env.live(workflow);
@@ -146,28 +146,6 @@ async function expectRecordsFlow(): Promise<void> {
 async function expectNoNewExecutions(before: number[], quietMs = 3000): Promise<void> {
 	await sleep(quietMs);
 	expect(await Promise.all(WORKFLOWS().map(executionCount))).toEqual(before);
-}
-
-/** Samples the simulator every 250 ms: per workflow, how many live subscriptions there are. */
-function sampleLiveness(): { stop: () => { samples: number; gaps: string[]; duplicates: string[] } } {
-	let samples = 0;
-	const gaps: string[] = [];
-	const duplicates: string[] = [];
-	const timer = setInterval(() => {
-		samples++;
-		const at = new Date().toISOString();
-		for (const workflow of WORKFLOWS()) {
-			const count = env.live(workflow).length;
-			if (count === 0) gaps.push(`${at} ${workflow.id}`);
-			if (count > 1) duplicates.push(`${at} ${workflow.id} x${count}`);
-		}
-	}, 250);
-	return {
-		stop: () => {
-			clearInterval(timer);
-			return { samples, gaps, duplicates };
-		},
-	};
 }
 
 describe('real n8n: the Call Records source', () => {
@@ -275,7 +253,7 @@ describe('real n8n: the Call Records source', () => {
 		await timed(`3 renewal over ${LIFETIMES} lifetimes`, async () => {
 			const initial = WORKFLOWS().map(onlyLiveOf);
 			const createsBefore = creates();
-			const sampler = sampleLiveness();
+			const sampler = sampleLiveness(() => WORKFLOWS().map((workflow) => [workflow.id, env.live(workflow).length]));
 			await sleep(LIFETIMES * LIFETIME_MS + 5_000);
 			const { samples, gaps, duplicates } = sampler.stop();
 
@@ -287,15 +265,7 @@ describe('real n8n: the Call Records source', () => {
 			for (const [index, sub] of initial.entries()) {
 				// The same subscription, renewed again and again: never a moment past its expiry.
 				expect(onlyLiveOf(WORKFLOWS()[index]).id).toBe(sub.id);
-				const patches = patchesOf(sub.id);
-				expect(patches.every((p) => p.status === 200)).toBe(true);
-				expect(patches.length).toBeGreaterThanOrEqual(Math.floor((LIFETIMES * LIFETIME_MS + 5_000) / 45_000));
-				let expiresAt = env.sim.getSubscription(sub.id)!.createdAt + LIFETIME_MS;
-				for (const patch of patches) {
-					expect(patch.time).toBeLessThan(expiresAt);
-					expiresAt = patch.time + LIFETIME_MS;
-				}
-				expect(Date.now()).toBeLessThan(expiresAt);
+				const patches = expectRenewedBeforeExpiry(env.sim, sub.id, LIFETIME_MS, LIFETIMES * LIFETIME_MS + 5_000);
 				const intervals = patches.slice(1).map((p, i) => p.time - patches[i].time);
 				expect(Math.max(...intervals)).toBeLessThan(45_000);
 				renewals.push(`${patches.length} renewals, at most ${Math.round(Math.max(...intervals) / 1000)} s apart`);

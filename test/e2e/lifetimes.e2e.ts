@@ -9,6 +9,7 @@ import type { StoredSubscription } from '../simulator';
 import { E2eEnvironment, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import { sleep } from './n8nProcess';
+import { expectRenewedBeforeExpiry, renewalsOf, sampleLiveness, subscriptionCreates } from './renewalWatch';
 
 const LIFETIME_MS = 60_000;
 /** Scenario 4 watches this many lifetimes (N8N_E2E_LIFETIMES overrides, for a quicker local run). */
@@ -38,9 +39,8 @@ afterAll(async () => {
 	}
 });
 
-const creates = () => env.sim.countRequests({ method: 'POST', path: /\/subscriptions$/ });
-const patchesOf = (id: string, since = 0) =>
-	env.sim.findRequests({ method: 'PATCH', path: new RegExp(`/subscriptions/${id}$`) }).filter((r) => r.time >= since);
+const creates = () => subscriptionCreates(env.sim);
+const patchesOf = (id: string, since = 0) => renewalsOf(env.sim, id, since);
 const liveOf = (userId: string) => env.live(workflow, userId);
 const onlyLiveOf = (userId: string): StoredSubscription => {
 	const live = liveOf(userId);
@@ -61,34 +61,12 @@ async function expectEventsFlow(): Promise<void> {
 	expect(items.map((item) => item.userId).sort()).toEqual(WATCHED.map((u) => u.id).sort());
 }
 
-/** Samples the simulator every 250 ms: per user, how many live production subscriptions there are. */
-function sampleLiveness(): { stop: () => { samples: number; gaps: string[]; duplicates: string[] } } {
-	let samples = 0;
-	const gaps: string[] = [];
-	const duplicates: string[] = [];
-	const timer = setInterval(() => {
-		samples++;
-		const at = new Date().toISOString();
-		for (const user of WATCHED) {
-			const count = liveOf(user.id).length;
-			if (count === 0) gaps.push(`${at} ${user.id}`);
-			if (count > 1) duplicates.push(`${at} ${user.id} x${count}`);
-		}
-	}, 250);
-	return {
-		stop: () => {
-			clearInterval(timer);
-			return { samples, gaps, duplicates };
-		},
-	};
-}
-
 describe('real n8n with one-minute Graph subscriptions', () => {
 	it(`4. continuity without traffic: alive for ${LIFETIMES} lifetimes, renewed, no gap, no duplicate`, async () => {
 		const start = Date.now();
 		const initial = WATCHED.map((u) => onlyLiveOf(u.id));
 		const createsBefore = creates();
-		const sampler = sampleLiveness();
+		const sampler = sampleLiveness(() => WATCHED.map((u) => [u.id, liveOf(u.id).length]));
 		await sleep(LIFETIMES * LIFETIME_MS + 5_000);
 		const { samples, gaps, duplicates } = sampler.stop();
 
@@ -99,16 +77,7 @@ describe('real n8n with one-minute Graph subscriptions', () => {
 		for (const sub of initial) {
 			// The same subscription, renewed again and again: never a moment past its expiry.
 			expect(onlyLiveOf(sub.resource.split('/')[1]).id).toBe(sub.id);
-			const patches = patchesOf(sub.id);
-			expect(patches.every((p) => p.status === 200)).toBe(true);
-			// A renewal at least every 45 s over the whole watch.
-			expect(patches.length).toBeGreaterThanOrEqual(Math.floor((LIFETIMES * LIFETIME_MS + 5_000) / 45_000));
-			let expiresAt = env.sim.getSubscription(sub.id)!.createdAt + LIFETIME_MS;
-			for (const patch of patches) {
-				expect(patch.time).toBeLessThan(expiresAt);
-				expiresAt = patch.time + LIFETIME_MS;
-			}
-			expect(Date.now()).toBeLessThan(expiresAt);
+			const patches = expectRenewedBeforeExpiry(env.sim, sub.id, LIFETIME_MS, LIFETIMES * LIFETIME_MS + 5_000);
 			// Renewed at about half-life: 30-40 s apart, well inside the minute.
 			const intervals = patches.slice(1).map((p, i) => p.time - patches[i].time);
 			expect(Math.max(...intervals)).toBeLessThan(45_000);
