@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-
 import type { IDataObject } from 'n8n-workflow';
 
+import { identityOf, notificationIdentity } from '../delivery/deliveryIdentity';
 import type { MeetingCallEvent, MeetingParticipant } from './meetingCallEvent';
 
 const asData = (participants: MeetingParticipant[]): IDataObject[] => participants.map((participant) => ({ ...participant }));
@@ -43,25 +42,20 @@ export function meetingCallEventItem(
 	return item;
 }
 
-function digest(parts: unknown[]): string {
-	return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
-}
-
 /**
- * What makes two deliveries one meeting event: Graph's notification ID (a redelivery repeats it), and the
- * meeting with the event's kind and time (the same event under a new notification). A roster update keeps
- * who joined and left in its key, so two changes in the same second stay two events. Without an ID and a
- * time there is no key: a second run beats a lost event.
+ * What makes two deliveries one meeting event: the delivery itself (Graph's notification ID, or the sealed
+ * content a redelivery repeats), the event's own ID, and the meeting with the event's kind and time (the same
+ * event under a new notification). A roster update keeps who joined and left in its identity, so two changes
+ * in the same second stay two events. With none of these there is none: a second run beats a lost event.
  */
 export function meetingEventKeys(notification: Record<string, unknown>, event: MeetingCallEvent, meetingKey: string): string[] {
 	const keys: string[] = [];
-	if (typeof notification.id === 'string' && notification.id) {
-		keys.push(digest(['meetingNotification', notification.subscriptionId, notification.id]));
-	}
-	if (event.eventId) keys.push(digest(['meetingEvent', meetingKey, event.eventId]));
+	const delivery = notificationIdentity(notification);
+	if (delivery) keys.push(delivery);
+	if (event.eventId) keys.push(identityOf(['meetingEvent', meetingKey, event.eventId]));
 	if (event.eventDateTime && event.event !== 'unknown') {
 		const roster = event.event === 'rosterUpdated' ? [event.joined.map((p) => p.participantId ?? p.id), event.left.map((p) => p.participantId ?? p.id)] : [];
-		keys.push(digest(['meetingEventAt', meetingKey, event.event, event.eventDateTime, roster]));
+		keys.push(identityOf(['meetingEventAt', meetingKey, event.event, event.eventDateTime, roster]));
 	}
 	return keys;
 }

@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { meetingNotifications } from '../meetings/meetingNotifications';
+import { admittedNotificationItem } from '../delivery/admittedDelivery';
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
 import { MalformedBatchError, MAX_ITEMS_PER_REQUEST, parseNotificationBatch } from '../notifications/notificationBatch';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
@@ -10,10 +10,7 @@ import {
 	writeSubscriptionState,
 	type SubscriptionState,
 } from '../subscriptions/subscriptionState';
-import { decryptCallEvents } from './decryptCallEvents';
 import { handleLifecycleEvents } from './handleLifecycleEvents';
-import { readNotifiedCallRecords } from './readNotifiedCallRecords';
-import { stashTestItems } from './manualHandoff';
 import { subscriptionDepsFor } from './subscriptionDepsFor';
 import { readTriggerParameters } from './triggerParameters';
 import { verifyBatchOrigin } from './verifyBatchOrigin';
@@ -45,13 +42,13 @@ async function applyLifecycleEvents(
 }
 
 /**
- * Graph's side of the conversation: the validation handshake, then batches of notifications. Before the
- * answer come only the cheap checks: shape, clientState, and the validation tokens against signing keys
- * held in memory (a batch that cannot be verified yet is answered 503, so that Graph delivers it again).
- * Any Graph call comes after the 202. Rich notifications are decrypted before it (see below). n8n 2.41 awaits
- * webhook() and only then starts the execution with its workflowData (webhook-helpers executeWebhook);
- * the response already sent through getResponseObject() and noWebhookResponse: true keep it from
- * answering again, so reading call records, however long Graph takes, never delays the answer.
+ * Graph's side of the conversation, the first of two phases: the validation handshake, then batches of
+ * notifications, admitted with cheap checks only (shape, clientState, and the validation tokens against
+ * signing keys held in memory; a batch that cannot be verified yet is answered 503, so that Graph delivers it
+ * again). The admitted notifications go to the execution as they came, still sealed, and n8n answers 202 only
+ * once that execution is stored (in queue mode: queued), so a notification is acknowledged only when it cannot
+ * be lost. Decrypting, reading call records and deciding what already ran happen in execute()
+ * (executeDeliveries). Lifecycle events are answered first: their work calls Graph.
  */
 export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
@@ -103,22 +100,13 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 
 	const receivedAt = new Date().toISOString();
 	const lifecycleItems = accepted.filter(({ item }) => typeof item.lifecycleEvent === 'string');
-	const changeItems = accepted.filter(({ item }) => typeof item.lifecycleEvent !== 'string');
-	// Reading call records and handling lifecycle events call Graph, which may take longer than Graph
-	// waits for the answer: those are answered first. Decrypting is quick, so for rich notifications n8n
-	// answers, once it has started (in queue mode: queued) the execution, and a process that dies before
-	// then leaves Graph without a 2xx, so Graph delivers the batch again.
-	const answeredFirst = parameters.source === 'callRecords' || lifecycleItems.length > 0;
-	if (answeredFirst) response.status(202).end();
-	const output: IDataObject[] = [];
-	if (changeItems.length > 0 && parameters.source === 'meetingCallEvents') {
-		output.push(...(await meetingNotifications(this, changeItems, parameters, triggerKey, receivedAt)));
-	} else if (changeItems.length > 0 && parameters.source === 'callRecords') {
-		output.push(...(await readNotifiedCallRecords(this, changeItems, parameters, triggerKey, receivedAt)));
-	} else if (changeItems.length > 0) {
-		output.push(...(await decryptCallEvents(this, changeItems, parameters, triggerKey, receivedAt)));
-	}
-	if (lifecycleItems.length > 0) {
+	const output: IDataObject[] = accepted
+		.filter(({ item }) => typeof item.lifecycleEvent !== 'string')
+		.map(({ item, slot }) => admittedNotificationItem(item, slot, receivedAt));
+	// Handling lifecycle events calls Graph, which may take longer than Graph waits for the answer.
+	const answeredFirst = lifecycleItems.length > 0;
+	if (answeredFirst) {
+		response.status(202).end();
 		const missed = await applyLifecycleEvents(this, triggerKey, saved, lifecycleItems, receivedAt);
 		if (parameters.emitMissedNotifications) output.push(...missed);
 	}
@@ -128,8 +116,7 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 		return NO_RESPONSE;
 	}
 	const items: INodeExecutionData[] = output.map((json) => ({ json }));
-	if (this.getMode() === 'manual') stashTestItems(this, items);
-	// Without noWebhookResponse, n8n answers with the webhook's responseCode (202, no body) after it has
-	// started the execution.
+	// Without noWebhookResponse, n8n answers with the webhook's responseCode (202, no body) once it has
+	// stored (queued) the execution; when that fails, it answers an error and Graph delivers again.
 	return answeredFirst ? { noWebhookResponse: true, workflowData: [items] } : { workflowData: [items] };
 }

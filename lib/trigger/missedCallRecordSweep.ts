@@ -1,7 +1,9 @@
 import { sleep, type ITriggerFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
-import { SWEEP_INTERVAL_MS, sweepMissedCallRecords } from '../callRecords/sweepMissedCallRecords';
+import { FIRST_SWEEP_DELAY_MS, SWEEP_INTERVAL_MS, findMissedCallRecords } from '../callRecords/sweepMissedCallRecords';
+import { sweptCallRecordItem } from '../delivery/admittedDelivery';
+import { triggerRuntimeFor } from '../delivery/triggerRuntime';
 import { GraphClient } from '../graph/graphClient';
 import { currentState, liveStateKey } from '../subscriptions/liveSubscriptionStates';
 import { readSubscriptionState, writeSubscriptionState, type SubscriptionState } from '../subscriptions/subscriptionState';
@@ -19,32 +21,20 @@ function watchedUserIdsOf(state: SubscriptionState): ReadonlySet<string> | undef
 }
 
 /**
- * The renewal timer's second job for a Call Records trigger: every SWEEP_INTERVAL_MS (the first one that long
- * after the timer started), recover the records whose notification never came, and emit them. Returns what
- * the timer calls after each renewal tick; it does nothing until a sweep is due, never runs two sweeps at once,
- * and never throws.
- *
- * Not in queue mode: notifications are then handled by webhook processes whose deduplication this process
- * (the leader) cannot see, so a sweep here would run every call twice.
+ * The renewal timer's second job for a Call Records trigger: FIRST_SWEEP_DELAY_MS after the timer starts (so
+ * that a restart recovers what ended while n8n was down) and then every SWEEP_INTERVAL_MS, list the records
+ * whose notification may never have come and emit them. The execution that starts reads each and lets n8n's
+ * store drop what already ran, so this works after a restart and in queue mode alike. Returns what the timer
+ * calls after each renewal tick; it does nothing until a sweep is due, never runs two at once, never throws.
  */
-export function missedCallRecordSweep(context: ITriggerFunctions, watchingSince: number): () => Promise<void> {
-	let nextSweepAt = watchingSince + SWEEP_INTERVAL_MS;
+export function missedCallRecordSweep(context: ITriggerFunctions, startedAt: number): () => Promise<void> {
+	let nextSweepAt = startedAt + FIRST_SWEEP_DELAY_MS;
 	let sweeping = false;
-	let toldQueueMode = false;
 
 	const sweep = async () => {
 		const parameters = readTriggerParameters(context);
 		const { callRecords } = parameters;
 		if (parameters.source !== 'callRecords' || !callRecords.recoverMissed || !callRecords.events.includes('callEnded')) return;
-		if (process.env.EXECUTIONS_MODE === 'queue') {
-			if (!toldQueueMode) {
-				toldQueueMode = true;
-				context.logger.info(
-					'Missed call records are not recovered in queue mode: the webhook processes that receive the notifications keep their own memory of them, so a sweep here would run calls twice',
-				);
-			}
-			return;
-		}
 		const saved = readSubscriptionState(context.getWorkflowStaticData('node'));
 		if (!saved) return;
 		const triggerKey = liveStateKey(context.getWorkflow().id ?? '', context.getNode().name, saved.notificationUrl);
@@ -55,24 +45,24 @@ export function missedCallRecordSweep(context: ITriggerFunctions, watchingSince:
 		const credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
 		// One retry in place: the next sweep is the real retry.
 		const graph = new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion: 'v1.0', sleep, maxAttempts: 2 });
-		const items = await sweepMissedCallRecords({
-			graph,
-			triggerKey,
+		const runtime = triggerRuntimeFor(context);
+		const ids = await findMissedCallRecords({
+			lister: { graph, sleep },
 			watchedUserIds,
-			includeSessions: callRecords.includeSessions,
-			includeRawNotification: parameters.includeRawNotification,
-			tenantId: GUID.test(credential.tenantId) ? credential.tenantId.toLowerCase() : null,
-			watchingSince,
+			known: (id) => runtime.recordIsKnown(id),
 			now: Date.now(),
 			logger: context.logger,
 		});
-		if (items.length === 0) return;
+		if (ids.length === 0) return;
+		ids.forEach((id) => runtime.recordHandedOn(id));
+		const tenantId = GUID.test(credential.tenantId) ? credential.tenantId.toLowerCase() : null;
+		const receivedAt = new Date().toISOString();
 		// emit() makes n8n save this trigger's copy of the static data, taken at activation: bring it up to the
 		// newest state this process knows, so the save does not put back subscriptions renewal or a lifecycle
 		// event has since replaced.
 		const newest = currentState(triggerKey, readSubscriptionState(context.getWorkflowStaticData('node')));
 		if (newest) writeSubscriptionState(context.getWorkflowStaticData('node'), newest);
-		context.emit([context.helpers.returnJsonArray(items)]);
+		context.emit([context.helpers.returnJsonArray(ids.map((id) => sweptCallRecordItem(id, tenantId, receivedAt)))]);
 	};
 
 	return async () => {

@@ -1,4 +1,4 @@
-import type { IHookFunctions, ITriggerFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, IHookFunctions, ITriggerFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 import { BoundedCache } from '../boundedCache';
 import {
@@ -25,7 +25,7 @@ const loaded = new BoundedCache<string, Loaded>(256);
  * cached one does not hold (a rotation), at most every 30 seconds.
  */
 export async function notificationCertificateFor(
-	context: IHookFunctions | IWebhookFunctions | ITriggerFunctions,
+	context: IHookFunctions | IWebhookFunctions | ITriggerFunctions | IExecuteFunctions,
 	neededCertificateIds: Iterable<string> = [],
 	options: { fresh?: boolean } = {},
 ): Promise<NotificationCertificate> {

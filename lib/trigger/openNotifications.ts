@@ -1,4 +1,4 @@
-import type { IWebhookFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { decryptEncryptedContents, type DecryptBatchReport, type DecryptOutcome } from '../crypto/decryptEncryptedContents';
 import { DECRYPT_THREADS_VARIABLE, sharedKeyUnwrapPool } from '../crypto/sharedKeyUnwrapPool';
@@ -13,7 +13,7 @@ let lastPoolWarningAt = 0;
  * that holds the keys it names: one outcome per notification, in order.
  */
 export async function openNotifications(
-	context: IWebhookFunctions,
+	context: IExecuteFunctions,
 	notifications: Array<Record<string, unknown>>,
 ): Promise<DecryptOutcome[]> {
 	const certificateIds = new Set(

@@ -22,15 +22,16 @@ import {
 	createSubscriptionsHook,
 	deleteSubscriptionsHook,
 } from '../../lib/trigger/hookMethods';
-import { passOnWebhookItems } from '../../lib/trigger/manualHandoff';
+import { executeDeliveries } from '../../lib/trigger/executeDeliveries';
 import { startRenewalTimer } from '../../lib/trigger/renewalTimer';
 import { callRecordProperties, meetingCallEventProperties, onlyForSource, sourceProperty } from './sourceProperties';
 import { triggerProperties } from './triggerProperties';
 
 /**
- * Microsoft Teams call events from Graph subscriptions. Webhooks receive them; the trigger part only
- * runs the renewal timer; execute() hands the webhook's items to the execution (manual runs included,
- * wherever they run). The work lives in lib/trigger.
+ * Microsoft Teams call events from Graph subscriptions, in two phases: webhook() admits what Graph delivers
+ * and n8n acknowledges it once the execution is stored; execute(), which n8n runs first in that execution,
+ * opens or reads it and drops what already ran. The trigger part runs the renewal timer and the sweep. The
+ * work lives in lib/.
  */
 export class MicrosoftTeamsCallTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -120,8 +121,8 @@ export class MicrosoftTeamsCallTrigger implements INodeType {
 		return startRenewalTimer.call(this);
 	}
 
-	/** n8n runs this instead of trigger() in executions started by webhook(): it passes the items on. */
+	/** n8n runs this first in every execution webhook() or the sweep starts: the deliveries become items. */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return passOnWebhookItems(this);
+		return executeDeliveries(this);
 	}
 }

@@ -24,6 +24,7 @@ import {
 import { MicrosoftTeamsCallTrigger } from '../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
 import { listenOnFreshPort } from '../simulator/freshPort';
 import { readWebhookBody } from './n8nWebhookBody';
+import { installProcessedDataStore, ProcessedDataStore } from './processedDataStore';
 import { cachedServerCertificate } from '../simulator/testCa';
 
 export interface LogLine {
@@ -78,13 +79,20 @@ export interface HarnessOptions {
 	plainHttp?: boolean;
 	/** A node saved without the certificate credential (the call-records source does not show it). */
 	withoutCertificateCredential?: boolean;
+	/** n8n's processed-data table, to share one database between harnesses (several n8n processes). */
+	processedData?: ProcessedDataStore;
 }
 
 export interface RecordedExecution {
 	mode: 'webhook' | 'manual';
+	/** What the node output: execute()'s items, once the execution has run (see `settled()`). */
 	items: INodeExecutionData[];
+	/** What webhook() handed to the execution: its input. */
+	admitted: INodeExecutionData[];
 	/** Whether the notification had been answered before n8n started (queued) the execution. */
 	answeredBeforeStart: boolean;
+	/** The error execute() threw: n8n saves the execution as failed. */
+	error?: Error;
 }
 
 const NODE_NAME = 'Teams Call Trigger';
@@ -103,7 +111,12 @@ export class TriggerHarness {
 	readonly nodeType: INodeType = new MicrosoftTeamsCallTrigger();
 	readonly executions: RecordedExecution[] = [];
 	readonly failures: ExecutionError[] = [];
+	/** The output of each execution the timer's emit() started (execute() run on what was emitted). */
 	readonly emitted: INodeExecutionData[][][] = [];
+	/** What the timer emitted: the input of those executions. */
+	readonly emittedInput: INodeExecutionData[][][] = [];
+	/** n8n's processed-data table: it outlives a process restart, as a database does. */
+	readonly processedData: ProcessedDataStore;
 	/** How often n8n was asked for each credential (each read costs n8n 2.41 an expression sandbox). */
 	readonly credentialReads: Record<string, number> = {};
 	/** The persisted static data, as JSON. */
@@ -117,6 +130,7 @@ export class TriggerHarness {
 	private testMode = false;
 
 	private constructor(private readonly options: HarnessOptions) {
+		this.processedData = options.processedData ?? new ProcessedDataStore();
 		this.node = {
 			id: 'a1b2c3d4-0000-4000-8000-000000000001',
 			name: NODE_NAME,
@@ -256,7 +270,15 @@ export class TriggerHarness {
 			this.additionalData(),
 			'trigger',
 			activation,
-			(data) => this.emitted.push(data),
+			(data) => {
+				this.emittedInput.push(data);
+				this.track(
+					this.runExecute(workflow, 'trigger', data[0] ?? []).then(
+						(output) => void this.emitted.push([output]),
+						(error: Error) => void this.failures.push(error as ExecutionError),
+					),
+				);
+			},
 			(error) => this.failures.push(error as ExecutionError),
 			(error) => this.failures.push(error),
 			{ registerCron: (_cron, onTick) => this.ticks.push(onTick as () => unknown) },
@@ -278,23 +300,9 @@ export class TriggerHarness {
 	 */
 	async runManualExecution(elsewhere?: () => void): Promise<INodeExecutionData[][]> {
 		const workflow = this.makeWorkflow({});
-		const input = [...this.executions].reverse().find((execution) => execution.mode === 'manual')?.items ?? [];
+		const input = [...this.executions].reverse().find((execution) => execution.mode === 'manual')?.admitted ?? [];
 		elsewhere?.();
-		if (this.nodeType.execute) {
-			const context = new ExecuteContext(
-				workflow,
-				this.node,
-				this.additionalData(),
-				'manual',
-				createRunExecutionData(),
-				0,
-				input,
-				{ main: [input] },
-				{ node: this.node, data: { main: [input] }, source: null },
-				[],
-			);
-			return (await this.nodeType.execute.call(context)) as INodeExecutionData[][];
-		}
+		if (this.nodeType.execute) return [await this.runExecute(workflow, 'manual', input)];
 		let emitted: INodeExecutionData[][] = [];
 		const context = new TriggerContext(workflow, this.node, this.additionalData(), 'manual', 'manual', (data) => {
 			emitted = data;
@@ -316,6 +324,28 @@ export class TriggerHarness {
 	async close(): Promise<void> {
 		await this.triggerResponse?.closeFunction?.();
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+	}
+
+	/**
+	 * n8n-core's runNode for this node in the execution that webhook() or emit() started: execute() runs first,
+	 * with what was handed over as its input, and its first output is what the next node gets.
+	 */
+	private async runExecute(workflow: Workflow, mode: 'webhook' | 'manual' | 'trigger', input: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+		installProcessedDataStore(this.processedData);
+		const context = new ExecuteContext(
+			workflow,
+			this.node,
+			this.additionalData(),
+			mode,
+			createRunExecutionData(),
+			0,
+			input,
+			{ main: [input] },
+			{ node: this.node, data: { main: [input] }, source: null },
+			[],
+		);
+		const output = (await this.nodeType.execute!.call(context)) as INodeExecutionData[][];
+		return output[0] ?? [];
 	}
 
 	private makeWorkflow(staticData: IDataObject): Workflow {
@@ -428,12 +458,24 @@ export class TriggerHarness {
 		const before = JSON.stringify(workflow.staticData);
 		try {
 			const result = await this.nodeType.webhook!.call(context);
+			let execution: RecordedExecution | undefined;
 			if (result.workflowData) {
-				this.executions.push({ mode, items: result.workflowData[0] ?? [], answeredBeforeStart: response.headersSent });
+				const admitted = result.workflowData[0] ?? [];
+				execution = { mode, items: [], admitted, answeredBeforeStart: response.headersSent };
+				this.executions.push(execution);
 			} else if (!isTest && JSON.stringify(workflow.staticData) !== before) {
 				this.saveFrom(workflow);
 			}
+			// n8n answers once the execution is stored, and runs it after: the answer never waits for execute().
 			if (!result.noWebhookResponse && !response.headersSent) this.answerAsN8n(response, description, result.workflowData !== undefined);
+			if (execution) {
+				try {
+					execution.items = await this.runExecute(workflow, mode, execution.admitted);
+				} catch (error) {
+					execution.error = error as Error;
+					capturedLogs.push({ level: 'error', message: `execute() threw: ${(error as Error).message}` });
+				}
+			}
 		} catch (error) {
 			capturedLogs.push({ level: 'error', message: `webhook() threw: ${(error as Error).message}` });
 			if (!response.headersSent) response.status(500).json({ message: 'Error in workflow' });

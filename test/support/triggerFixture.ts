@@ -3,6 +3,7 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { readAppCredential } from '../../lib/auth/appCredential';
 import { acquireGraphToken, forgetGraphClients } from '../../lib/auth/graphTokenProvider';
 import { generateSelfSignedCertificate } from '../../lib/certificates/generateSelfSignedCertificate';
+import { forgetTriggerRuntimes } from '../../lib/delivery/triggerRuntime';
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
 import { forgetNotificationGraphCredentials } from '../../lib/trigger/notificationGraphClient';
 import { forgetNotificationSigningKeys } from '../../lib/trigger/verifyBatchOrigin';
@@ -51,6 +52,7 @@ export async function startTriggerFixture(
 	forgetGraphClients();
 	forgetAllLiveStates();
 	forgetNotificationGraphCredentials();
+	forgetTriggerRuntimes();
 	const sim = await startGraphSimulator({ validationTimeoutMs: 5000, ...options.simulator });
 	sim.registerTenant(TENANT);
 	sim.registerApp({
@@ -81,6 +83,7 @@ export async function startTriggerFixture(
 				forgetGraphClients();
 				forgetNotificationSigningKeys();
 				forgetNotificationGraphCredentials();
+				forgetTriggerRuntimes();
 			}),
 		close: async () => {
 			// Every scenario doubles as a leak check: nothing it logged, reported or emitted holds a secret.

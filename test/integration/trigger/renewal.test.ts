@@ -1,5 +1,5 @@
 import { useFakeDate } from '../../support/fakeClock';
-import { forgetTestItems } from '../../../lib/trigger/manualHandoff';
+import { forgetTriggerRuntimes } from '../../../lib/delivery/triggerRuntime';
 import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import { startTriggerFixture, USERS, type TriggerFixture } from '../../support/triggerFixture';
 import type { StoredSubscription } from '../../simulator';
@@ -237,7 +237,7 @@ describe('manual test mode', () => {
 		const event = fixture.sim.buildCallEvent(test, { kind: 'started' });
 		await fixture.deliver([fixture.sim.notificationFor(test, event)]);
 		// Nothing this process kept in memory is there where the execution runs.
-		const emitted = await fixture.harness.runManualExecution(forgetTestItems);
+		const emitted = await fixture.harness.runManualExecution(forgetTriggerRuntimes);
 		expect(emitted).toEqual([[expect.objectContaining({ json: expect.objectContaining({ event: 'callStarted', callId: event.callId, subscriptionId: test.id }) })]]);
 		await fixture.harness.deactivateTest();
 	});

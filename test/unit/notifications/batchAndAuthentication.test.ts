@@ -5,7 +5,7 @@ import {
 	MAX_VALIDATION_TOKENS,
 	parseNotificationBatch,
 } from '../../../lib/notifications/notificationBatch';
-import { callEventKeys, RecentCallEvents } from '../../../lib/notifications/recentCallEvents';
+import { callEventIdentities } from '../../../lib/sources/callEvents/callEventIdentities';
 
 describe('parseNotificationBatch', () => {
 	it('keeps object items and string tokens, and counts the rest', () => {
@@ -104,57 +104,39 @@ describe('authenticateNotifications', () => {
 	});
 });
 
-describe('RecentCallEvents', () => {
-	it('remembers keys for the window, then forgets them', () => {
-		const recent = new RecentCallEvents(10, 1000);
-		expect(recent.firstSighting('a', 0)).toBe(true);
-		expect(recent.firstSighting('a', 999)).toBe(false);
-		expect(recent.firstSighting('a', 1000)).toBe(true);
-	});
-
-	it('stays within its capacity, dropping the oldest', () => {
-		const recent = new RecentCallEvents(3, 60_000);
-		for (const key of ['a', 'b', 'c', 'd']) recent.firstSighting(key, 0);
-		expect(recent.size).toBe(3);
-		expect(recent.firstSighting('a', 1)).toBe(true);
-		expect(recent.firstSighting('d', 1)).toBe(false);
-	});
-
-	it('expires old entries as time passes, so memory does not grow with volume', () => {
-		const recent = new RecentCallEvents(1_000_000, 100);
-		for (let index = 0; index < 10_000; index++) recent.firstSighting(`k${index}`, index);
-		expect(recent.size).toBeLessThanOrEqual(101);
-	});
-});
-
-describe('callEventKeys', () => {
+describe('callEventIdentities', () => {
 	const notification = { subscriptionId: 's', resource: 'users/u/callConversations', id: 'n1' };
 	const at = (eventDateTime: string, callId = 'c1') => ({ callId, eventDateTime });
+	const shareAny = (a: string[], b: string[]) => a.some((identity) => b.includes(identity));
 
-	it('keys a redelivery by its notification ID', () => {
-		const recent = new RecentCallEvents();
-		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(false);
+	it('names a redelivery by its notification ID', () => {
+		expect(shareAny(callEventIdentities(notification, { callId: 'c1' }, 'callStarted'), callEventIdentities(notification, { callId: 'c1' }, 'callStarted'))).toBe(true);
 	});
 
-	it('keeps a rejoin of the same call (a new notification) as a second event', () => {
-		const recent = new RecentCallEvents();
-		expect(recent.firstSighting(callEventKeys(notification, { callId: 'c1' }, 'callStarted'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n2' }, { callId: 'c1' }, 'callStarted'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n4' }, at('2026-12-01T10:05:00Z'), 'callStarted'))).toBe(true);
+	it('keeps a rejoin of the same call (a new notification) a second event', () => {
+		const first = callEventIdentities(notification, { callId: 'c1' }, 'callStarted');
+		expect(shareAny(first, callEventIdentities({ ...notification, id: 'n2' }, { callId: 'c1' }, 'callStarted'))).toBe(false);
+		const earlier = callEventIdentities({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callStarted');
+		expect(shareAny(earlier, callEventIdentities({ ...notification, id: 'n4' }, at('2026-12-01T10:05:00Z'), 'callStarted'))).toBe(false);
 	});
 
 	it('recognises the same event re-sent under a new notification ID by its call and event time', () => {
-		const recent = new RecentCallEvents();
-		expect(recent.firstSighting(callEventKeys(notification, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n2' }, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(false);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callEnded'))).toBe(true);
-		expect(recent.firstSighting(callEventKeys({ ...notification, id: 'n4' }, at('2026-12-01T10:00:00Z', 'c2'), 'callStarted'))).toBe(true);
+		const first = callEventIdentities(notification, at('2026-12-01T10:00:00Z'), 'callStarted');
+		expect(shareAny(first, callEventIdentities({ ...notification, id: 'n2' }, at('2026-12-01T10:00:00Z'), 'callStarted'))).toBe(true);
+		expect(shareAny(first, callEventIdentities({ ...notification, id: 'n3' }, at('2026-12-01T10:00:00Z'), 'callEnded'))).toBe(false);
+		expect(shareAny(first, callEventIdentities({ ...notification, id: 'n4' }, at('2026-12-01T10:00:00Z', 'c2'), 'callStarted'))).toBe(false);
 	});
 
-	it('gives no key without a notification ID or an event time', () => {
-		expect(callEventKeys({ ...notification, id: undefined }, { callId: 'c1' }, 'callStarted')).toEqual([]);
-		expect(callEventKeys({ ...notification, id: '' }, { callId: 'c1', eventDateTime: 7 }, 'callStarted')).toEqual([]);
+	it('names a rich notification without ID or event time by its sealed content, which a redelivery repeats', () => {
+		const sealed = (dataSignature: string) => ({ ...notification, id: undefined, encryptedContent: { data: 'x', dataKey: 'y', dataSignature } });
+		const first = callEventIdentities(sealed('sig-1'), { callId: 'c1' }, 'callStarted');
+		expect(first).toHaveLength(1);
+		expect(callEventIdentities(sealed('sig-1'), { callId: 'c1' }, 'callStarted')).toEqual(first);
+		expect(shareAny(first, callEventIdentities(sealed('sig-2'), { callId: 'c1' }, 'callStarted'))).toBe(false);
+	});
+
+	it('gives none for a basic notification without ID or event time', () => {
+		expect(callEventIdentities({ ...notification, id: undefined }, { callId: 'c1' }, 'callStarted')).toEqual([]);
+		expect(callEventIdentities({ ...notification, id: '' }, { callId: 'c1', eventDateTime: 7 }, 'callStarted')).toEqual([]);
 	});
 });

@@ -1,0 +1,43 @@
+import { sleep } from 'n8n-workflow';
+
+import { readCallRecord } from '../../callRecords/readCallRecord';
+import type { Limiter } from '../../concurrency/keyedLimiter';
+import type { RecordReadOutcome } from '../../delivery/triggerRuntime';
+import { GraphApiError } from '../../graph/graphApiError';
+import type { GraphClient } from '../../graph/graphClient';
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 60_000;
+
+/**
+ * Reads one record, asking again while Graph answers 404 (a new record can be unreadable for a while)
+ * or keeps failing in a way worth retrying (GraphClient already honours Retry-After and backs off on 5xx
+ * in place), until `waitMs` is spent. Each attempt takes a place in the trigger's read limit and gives it
+ * back before waiting, so records Graph cannot return yet never hold back readable ones.
+ */
+export async function readWhenAvailable(
+	limiter: Limiter,
+	graph: () => Promise<GraphClient>,
+	id: string,
+	includeSessions: boolean,
+	waitMs: number,
+): Promise<RecordReadOutcome> {
+	const deadline = Date.now() + waitMs;
+	let backoff = FIRST_RETRY_MS;
+	for (;;) {
+		let outcome: RecordReadOutcome;
+		let waitFor = backoff;
+		try {
+			const record = await limiter.run(async () => readCallRecord(await graph(), id, { includeSessions }));
+			if (record) return { record };
+			outcome = { notFound: true };
+		} catch (error) {
+			if (!(error instanceof GraphApiError) || !error.isRetryable) return { error: error as Error };
+			outcome = { error };
+			if (error.retryAfterSeconds !== undefined) waitFor = Math.max(waitFor, error.retryAfterSeconds * 1000);
+		}
+		if (Date.now() + waitFor > deadline) return outcome;
+		await sleep(waitFor);
+		backoff = Math.min(backoff * 2, MAX_RETRY_MS);
+	}
+}
