@@ -1,4 +1,4 @@
-import { sleep, type IWebhookFunctions } from 'n8n-workflow';
+import { sleep, type IExecuteFunctions, type IWebhookFunctions } from 'n8n-workflow';
 
 import { readAppCredential, type AppCredential } from '../auth/appCredential';
 import { BoundedCache } from '../boundedCache';
@@ -12,11 +12,11 @@ const loaded = new BoundedCache<string, { credential: AppCredential; loadedAt: n
 
 /**
  * A Graph client for work a notification leads to (reading call records), without reading the app
- * credential for every request: in n8n 2.41 each credential read in a webhook costs an expression sandbox.
+ * credential for every execution: in n8n 2.41 each credential read costs an expression sandbox.
  * The credential is read again after a few minutes, to see edits. The client itself is made for each
- * request, on that request's HTTP helper.
+ * execution, on its HTTP helper.
  */
-export async function notificationGraphClient(context: IWebhookFunctions, apiVersion: string): Promise<GraphClient> {
+export async function notificationGraphClient(context: IWebhookFunctions | IExecuteFunctions, apiVersion: string): Promise<GraphClient> {
 	const credentialId = context.getNode().credentials?.[APP_CREDENTIAL]?.id;
 	const entry = credentialId ? loaded.get(credentialId) : undefined;
 	let credential = entry && Date.now() - entry.loadedAt < MAX_AGE_MS ? entry.credential : undefined;

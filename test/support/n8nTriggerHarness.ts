@@ -155,6 +155,14 @@ export class TriggerHarness {
 		return harness;
 	}
 
+	/**
+	 * The executions in which the workflow went on past the trigger: execute() output at least one item. An
+	 * execution of a redelivery, or of an event the parameters leave out, ends at the trigger with none.
+	 */
+	get runs(): RecordedExecution[] {
+		return this.executions.filter((execution) => execution.items.length > 0);
+	}
+
 	get workflowId(): string {
 		return this.options.workflowId ?? 'wf-teams-calls-1';
 	}

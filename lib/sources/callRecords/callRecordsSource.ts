@@ -1,13 +1,12 @@
-import { sleep, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { readAppCredential } from '../../auth/appCredential';
 import { mapWithConcurrency } from '../../concurrency/mapWithConcurrency';
 import type { Delivery } from '../../delivery/admittedDelivery';
 import type { TriggerRuntime } from '../../delivery/triggerRuntime';
-import { GraphClient } from '../../graph/graphClient';
+import type { GraphClient } from '../../graph/graphClient';
 import { callRecordItem, type CallRecordItemEvent, type CallRecordOrigin } from '../../notifications/callRecordItem';
 import { callRecordIdOf } from '../../subscriptions/callSources';
-import { APP_CREDENTIAL } from '../../trigger/credentialNames';
+import { notificationGraphClient } from '../../trigger/notificationGraphClient';
 import type { TriggerParameters } from '../../trigger/triggerParameters';
 import type { DeliverySource } from '../deliverySource';
 import { recordIdentity, recordVersionIdentity } from './callRecordIdentities';
@@ -47,23 +46,21 @@ async function readCallRecords(
 ): Promise<IDataObject[]> {
 	const wanted = parameters.callRecords.events;
 	const updatesWanted = wanted.includes('callRecordUpdated');
+	// A test run neither uses nor adds to what production runs remember, here or in n8n's store.
+	const known = context.getMode() === 'manual' ? undefined : runtime.knownRecords;
 	let malformed = 0;
 	const candidates: Candidate[] = [];
 	for (const delivery of deliveries) {
 		const candidate = candidateOf(delivery);
 		if (!candidate) malformed++;
 		// Only the first version is wanted, and it ran in this process: nothing to read.
-		else if (updatesWanted || !runtime.knownRecords.get(candidate.id)) candidates.push(candidate);
+		else if (updatesWanted || !known?.get(candidate.id)) candidates.push(candidate);
 	}
 	if (malformed > 0) context.logger.warn(`Dropped ${malformed} call-record notification(s) that name no call record`);
 	if (candidates.length === 0) return [];
 
 	let graph: GraphClient | undefined;
-	const graphClient = async () =>
-		(graph ??= new GraphClient(context.helpers.httpRequest.bind(context.helpers), readAppCredential(await context.getCredentials(APP_CREDENTIAL)), {
-			apiVersion: 'v1.0',
-			sleep,
-		}));
+	const graphClient = async () => (graph ??= await notificationGraphClient(context, 'v1.0'));
 	const waitMs = parameters.callRecords.waitForRecordSeconds * 1000;
 	// Every candidate starts at once: the trigger's limiter bounds the reads themselves, not the waits between them.
 	const outcomes = await mapWithConcurrency(candidates, candidates.length, async ({ id }) => {
@@ -98,7 +95,7 @@ async function readCallRecords(
 		const versionRan = updatesWanted ? ran(recordVersionIdentity(id, version)) : ran(recordIdentity(id));
 		const event: CallRecordItemEvent = ran(recordIdentity(id)) ? 'callRecordUpdated' : 'callEnded';
 		identitiesOf(id, version).forEach((identity) => ranNow.add(identity));
-		runtime.knownRecords.set(id, true);
+		known?.set(id, true);
 		if (versionRan || !wanted.includes(event)) continue;
 		items.push(callRecordItem(candidate.origin, record, event, candidate.receivedAt, parameters.includeRawNotification));
 	}

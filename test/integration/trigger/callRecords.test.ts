@@ -170,8 +170,8 @@ describe('notifications', () => {
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, record.id)]);
 		expect(result.status).toBe(202);
 		expect(result.attempts[0].withinAckWindow).toBe(true);
-		expect(fixture.harness.executions).toHaveLength(1);
-		const items = fixture.harness.executions[0].items.map((item) => item.json);
+		expect(fixture.harness.runs).toHaveLength(1);
+		const items = fixture.harness.runs[0].items.map((item) => item.json);
 		expect(items).toEqual([
 			{
 				event: 'callEnded',
@@ -208,7 +208,7 @@ describe('notifications', () => {
 		);
 		const record = callOf([adele, bianca, cyril], { sessionCount: 5 });
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
-		const item = fixture.harness.executions[0].items[0].json;
+		const item = fixture.harness.runs[0].items[0].json;
 		expect((item.participants as Array<{ id: string }>).map((participant) => participant.id)).toEqual([adele.id, bianca.id, cyril.id]);
 		const data = item.data as { sessions: Array<{ id: string; segments: unknown[] }> };
 		expect(data.sessions.map((session) => session.id)).toEqual(record.sessions.map((session) => session.id));
@@ -225,8 +225,8 @@ describe('notifications', () => {
 		const record = callOf([adele], { notReadableForMs: 1500 });
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
 		expect(result.attempts[0].withinAckWindow).toBe(true);
-		expect(fixture.harness.executions).toHaveLength(1);
-		expect(fixture.harness.executions[0].items[0].json.callId).toBe(record.id);
+		expect(fixture.harness.runs).toHaveLength(1);
+		expect(fixture.harness.runs[0].items[0].json.callId).toBe(record.id);
 		const statuses = fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status);
 		expect(statuses[0]).toBe(404);
 		expect(statuses[statuses.length - 1]).toBe(200);
@@ -239,7 +239,7 @@ describe('notifications', () => {
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
 		await logFlushed();
 		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status)).toEqual([429, 429, 200]);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 
 	it('retries a read that Graph answers with a server error', async () => {
@@ -249,7 +249,7 @@ describe('notifications', () => {
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
 		await logFlushed();
 		expect(fixture.sim.findRequests({ method: 'GET', path: /callRecords/ }).map((r) => r.status)).toEqual([503, 200]);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 
 	it('reads at most 4 records at once per trigger, across requests, and emits every one', async () => {
@@ -261,7 +261,7 @@ describe('notifications', () => {
 			fixture.deliver(records.slice(8).map((record) => fixture.sim.callRecordNotificationFor(subscription, record.id))),
 		]);
 		expect(fixture.sim.peakConcurrentRecordReads).toBe(4);
-		const emitted = fixture.harness.executions.flatMap((execution) => execution.items.map((item) => item.json.callId));
+		const emitted = fixture.harness.runs.flatMap((execution) => execution.items.map((item) => item.json.callId));
 		expect(emitted.sort()).toEqual(records.map((record) => record.id).sort());
 	});
 
@@ -277,11 +277,11 @@ describe('notifications', () => {
 		const ready = callOf([bianca]);
 		// Not fixture.deliver: that also waits for the first batch to finish.
 		await fixture.sim.sendBatch([fixture.sim.callRecordNotificationFor(subscription, ready.id)]);
-		while (fixture.harness.executions.length === 0 && Date.now() < readableFrom + 2_000) await new Promise((resolve) => setTimeout(resolve, 50));
+		while (fixture.harness.runs.length === 0 && Date.now() < readableFrom + 2_000) await new Promise((resolve) => setTimeout(resolve, 50));
 		expect(Date.now()).toBeLessThan(readableFrom);
-		expect(fixture.harness.executions.map((execution) => execution.items.map((item) => item.json.callId))).toEqual([[ready.id]]);
+		expect(fixture.harness.runs.map((execution) => execution.items.map((item) => item.json.callId))).toEqual([[ready.id]]);
 		await slow;
-		expect(fixture.harness.executions).toHaveLength(2);
+		expect(fixture.harness.runs).toHaveLength(2);
 		expect(fixture.sim.peakConcurrentRecordReads).toBeLessThanOrEqual(4);
 	});
 
@@ -292,8 +292,8 @@ describe('notifications', () => {
 		const notification = fixture.sim.callRecordNotificationFor(subscription, record.id);
 		await fixture.deliver([notification, { ...notification }]);
 		await fixture.deliver([notification]);
-		expect(fixture.harness.executions).toHaveLength(1);
-		expect(fixture.harness.executions[0].items).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
+		expect(fixture.harness.runs[0].items).toHaveLength(1);
 		await logFlushed();
 		expect(recordReads()).toBe(1);
 	});
@@ -310,7 +310,7 @@ describe('notifications', () => {
 		fixture.sim.updateCallRecord(record.id, { modalities: ['audio', 'screenSharing'] });
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, record.id, 'updated')]);
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, record.id, 'updated')]);
-		const items = fixture.harness.executions.flatMap((execution) => execution.items.map((item) => item.json));
+		const items = fixture.harness.runs.flatMap((execution) => execution.items.map((item) => item.json));
 		expect(items.map((item) => [item.event, item.version])).toEqual([
 			['callEnded', 1],
 			['callRecordUpdated', 2],
@@ -325,7 +325,7 @@ describe('notifications', () => {
 		for (let n = 0; n < 4; n++) {
 			await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, callOf([adele]).id)]);
 		}
-		expect(fixture.harness.executions).toHaveLength(4);
+		expect(fixture.harness.runs).toHaveLength(4);
 		expect(fixture.harness.credentialReads.microsoftGraphAppApi).toBe(before + 1);
 	});
 
@@ -334,7 +334,7 @@ describe('notifications', () => {
 		const subscription = onlySubscription();
 		const record = callOf([adele]);
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(subscription, record.id)]);
-		const raw = fixture.harness.executions[0].items[0].json.rawNotification as Record<string, unknown>;
+		const raw = fixture.harness.runs[0].items[0].json.rawNotification as Record<string, unknown>;
 		expect(raw).toMatchObject({ subscriptionId: subscription.id, resource: `communications/callRecords/${record.id}` });
 		expect(raw).not.toHaveProperty('clientState');
 	});
@@ -346,7 +346,7 @@ describe('notifications that must not run the workflow', () => {
 		const forged = 'deadbeef-0000-4000-8000-000000000000';
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), forged)]);
 		expect(result.status).toBe(202);
-		expect(fixture.harness.executions).toHaveLength(0);
+		expect(fixture.harness.runs).toHaveLength(0);
 		await logFlushed();
 		expect(recordReads()).toBeGreaterThan(1);
 		const line = logsOfThisTest().find((log) => log.message.includes('Microsoft Graph has no such call record'));
@@ -374,8 +374,8 @@ describe('notifications that must not run the workflow', () => {
 			fixture.sim.callRecordNotificationFor(subscription, record.id, 'created', { resourceData: { id: other.id } }),
 		]);
 		expect(recordReads()).toBe(0);
-		expect(fixture.harness.executions).toHaveLength(0);
-		expect(logsOfThisTest().some((log) => /Dropped 3 call-record notifications that name no call record/.test(log.message))).toBe(true);
+		expect(fixture.harness.runs).toHaveLength(0);
+		expect(logsOfThisTest().some((log) => /Dropped 3 call-record notification\(s\) that name no call record/.test(log.message))).toBe(true);
 	});
 
 	it.each([
@@ -408,7 +408,7 @@ describe('over time', () => {
 		expect(onlySubscription().id).toBe(subscription.id);
 		const record = callOf([adele]);
 		await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), record.id)]);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 
 	it('after n8n was down longer than the lifetime, subscribes again at start with the same clientState', async () => {
@@ -426,7 +426,7 @@ describe('over time', () => {
 		const record = callOf([bianca]);
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(after, record.id)]);
 		expect(result.status).toBe(202);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 });
 

@@ -44,7 +44,7 @@ const onlySubscription = () => {
 	expect(subscriptions).toHaveLength(1);
 	return subscriptions[0] as StoredSubscription;
 };
-const emitted = () => fixture.harness.executions.flatMap((execution) => execution.items.map((item) => item.json));
+const emitted = () => fixture.harness.runs.flatMap((execution) => execution.items.map((item) => item.json));
 
 describe('activation', () => {
 	it('subscribes to each meeting on beta: rich with the certificate, updated, 4,230 minutes, its own clientState', async () => {
@@ -165,7 +165,7 @@ describe('notifications', () => {
 		const notification = fixture.sim.meetingNotificationFor(onlySubscription(), fixture.sim.buildMeetingCallEvent({ kind: 'callStarted' }));
 		await fixture.deliver([notification]);
 		await fixture.deliver([notification]);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 
 	it('passes an event type it does not know through as unknown, with the type Graph sent', async () => {
@@ -210,7 +210,7 @@ describe('notifications that must not run the workflow', () => {
 		content.data = bytes.toString('base64');
 		const [result] = await fixture.deliver([notification]);
 		expect(result.status).toBe(202);
-		expect(fixture.harness.executions).toHaveLength(0);
+		expect(fixture.harness.runs).toHaveLength(0);
 		expect(logsOfThisTest().filter((log) => /Dropped 1 of 1 meeting call notifications/.test(log.message))).toHaveLength(1);
 	});
 
@@ -218,7 +218,7 @@ describe('notifications that must not run the workflow', () => {
 		await activated();
 		const event = fixture.sim.buildMeetingCallEvent({ kind: 'callStarted' });
 		await fixture.deliver([fixture.sim.meetingNotificationFor(onlySubscription(), event, { overrides: { resource: keyedResource(REVIEW) } })]);
-		expect(fixture.harness.executions).toHaveLength(0);
+		expect(fixture.harness.runs).toHaveLength(0);
 		expect(logsOfThisTest().some((log) => /Dropped 1 of 1 meeting call notifications \(OTHER_MEETING: 1\)/.test(log.message))).toBe(true);
 	});
 
@@ -249,7 +249,7 @@ describe('over time', () => {
 		expect(creates()).toBe(0);
 		expect(onlySubscription().id).toBe(subscription.id);
 		await fixture.deliver([fixture.sim.meetingNotificationFor(onlySubscription(), fixture.sim.buildMeetingCallEvent({ kind: 'callEnded' }))]);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 
 	it('after n8n was down longer than the lifetime, subscribes again at start with the same clientState', async () => {
@@ -266,7 +266,7 @@ describe('over time', () => {
 		expect(after.resource).toBe(before.resource);
 		const [result] = await fixture.deliver([fixture.sim.meetingNotificationFor(after, fixture.sim.buildMeetingCallEvent({ kind: 'callStarted' }))]);
 		expect(result.status).toBe(202);
-		expect(fixture.harness.executions).toHaveLength(1);
+		expect(fixture.harness.runs).toHaveLength(1);
 	});
 });
 

@@ -232,7 +232,7 @@ describe('notifications that must not run the workflow', () => {
 		item.encryptedContent.data = data.toString('base64');
 		const [result] = await fixture.deliver([item]);
 		expect(result.status).toBe(202);
-		expect(harness.executions).toHaveLength(0);
+		expect(harness.runs).toHaveLength(0);
 		const line = logsOfThisTest().find((log) => log.message.includes('SIGNATURE_MISMATCH'));
 		expect(line?.level).toBe('warn');
 		expect(line?.message).not.toContain(sub.clientState);

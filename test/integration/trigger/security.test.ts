@@ -87,10 +87,10 @@ describe('duplicates', () => {
 		const event = callStarted();
 		await fixture.deliver([event]);
 		await fixture.deliver([event]);
-		expect(harness.executions).toHaveLength(1);
+		expect(harness.runs).toHaveLength(1);
 		// Another call of the same user is not a duplicate.
 		await fixture.deliver([callStarted()]);
-		expect(harness.executions).toHaveLength(2);
+		expect(harness.runs).toHaveLength(2);
 	});
 
 	it('runs it twice for a user who leaves and rejoins the same call', async () => {
@@ -100,7 +100,7 @@ describe('duplicates', () => {
 		const left = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'ended', callId }));
 		const rejoined = sim.notificationFor(sub, sim.buildCallEvent(sub, { kind: 'started', callId }));
 		for (const notification of [joined, left, rejoined, rejoined]) await fixture.deliver([notification]);
-		expect(harness.executions.map((execution) => execution.items.map((item) => [item.json.event, item.json.callId]))).toEqual([
+		expect(harness.runs.map((execution) => execution.items.map((item) => [item.json.event, item.json.callId]))).toEqual([
 			[['callStarted', callId]],
 			[['callEnded', callId]],
 			[['callStarted', callId]],
@@ -114,12 +114,12 @@ describe('duplicates', () => {
 		const first = startedAt('2026-12-01T10:00:00.0000000Z');
 		await fixture.deliver([sim.notificationFor(sub, first)]);
 		await fixture.deliver([sim.notificationFor(sub, first)]);
-		expect(harness.executions).toHaveLength(1);
+		expect(harness.runs).toHaveLength(1);
 		await fixture.deliver([sim.notificationFor(sub, startedAt('2026-12-01T10:04:00.0000000Z'))]);
-		expect(harness.executions).toHaveLength(2);
+		expect(harness.runs).toHaveLength(2);
 	});
 
-	it('runs it again for a redelivery outside the window', async () => {
+	it('runs nothing for a redelivery hours later: n8n\'s store keeps identities by count, not by age', async () => {
 		const clock = useFakeDate();
 		try {
 			const { harness, callStarted } = await activated({ options: { skipValidationTokenCheck: true } });
@@ -128,6 +128,7 @@ describe('duplicates', () => {
 			clock.advanceMinutes(5 * 60 + 1);
 			await fixture.deliver([event]);
 			expect(harness.executions).toHaveLength(2);
+			expect(harness.runs).toHaveLength(1);
 		} finally {
 			clock.restore();
 		}
