@@ -35,7 +35,8 @@ export type Delivery = AdmittedNotification | SweptCallRecord;
 
 /** The item webhook() returns for one admitted notification; the clientState stays out of every execution. */
 export function admittedNotificationItem(notification: Record<string, unknown>, slot: SubscriptionSlot, receivedAt: string): IDataObject {
-	const { clientState: _secret, ...rest } = notification;
+	const rest = { ...notification };
+	delete rest.clientState;
 	const watched: WatchedSlot = { userId: slot.userId, user: slot.user };
 	if (slot.userPrincipalName !== undefined) watched.userPrincipalName = slot.userPrincipalName;
 	if (slot.displayName !== undefined) watched.displayName = slot.displayName;

@@ -61,10 +61,8 @@ export class ProcessedDeliveries {
 				lastError = error;
 			}
 		}
-		throw new NodeOperationError(
-			context.getNode(),
-			`Could not check which call events already ran, in n8n's database: ${(lastError as Error).message}`,
-			{ description: 'Nothing was emitted, so that no call event runs twice. Check n8n\'s database connection; this execution can be retried.' },
-		);
+		throw new NodeOperationError(context.getNode(), "Could not check in n8n's database which call events already ran", {
+			description: `${(lastError as Error).message}. Nothing was emitted, so that no call event runs twice; check n8n's database connection, then retry this execution.`,
+		});
 	}
 }
