@@ -7,7 +7,7 @@ import { benchCallRecords, type CallRecordsRun } from './callRecords';
 import { benchDecrypt, type DecryptRow } from './decrypt';
 import { benchForgedRequest } from './forged';
 import { fmt, log, table } from './stats';
-import { DEDUPLICATION_CAPACITY } from '../lib/notifications/recentCallEvents';
+import { PROCESSED_CAPACITY } from '../lib/delivery/processedDeliveries';
 import { benchAck, benchMemory, benchTokens, WebhookBench, type AckRow } from './webhook';
 
 const args = process.argv.slice(2);
@@ -154,7 +154,7 @@ async function main() {
 				if (parts.has(3) && bits === 2048) {
 					const batches = quick ? 20 : 100;
 					log(`part 3: ${batches} batches of 1,000 at RSA-2048`);
-					const memory = await benchMemory(bench, batches, 1000, DEDUPLICATION_CAPACITY);
+					const memory = await benchMemory(bench, batches, 1000, PROCESSED_CAPACITY);
 					results.memory = memory;
 					sections.push(
 						`Part 3 — memory, ${memory.batches} batches of ${memory.batchSize} (RSA-${memory.bits}, ${fmt(memory.wallSeconds)} s)\n` +
@@ -162,7 +162,7 @@ async function main() {
 								['heapUsed after global.gc()', 'MiB'],
 								[
 									['after batch 1', fmt(memory.firstMiB)],
-									[`after batch ${Math.ceil(DEDUPLICATION_CAPACITY / memory.batchSize) + 1} (dedup memory full: ${DEDUPLICATION_CAPACITY} events)`, fmt(memory.afterDedupFillMiB)],
+									[`after batch ${Math.ceil(PROCESSED_CAPACITY / memory.batchSize) + 1} (n8n's store full: ${PROCESSED_CAPACITY} identities)`, fmt(memory.afterDedupFillMiB)],
 									[`after batch ${memory.batches}`, fmt(memory.lastMiB)],
 									['slope after the dedup memory is full (KiB/batch)', fmt(memory.slopeKiBPerBatch, 2)],
 									['peak heap after gc', fmt(memory.peakHeapAfterGcMiB)],

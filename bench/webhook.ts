@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import express from 'express';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { readAppCredential } from '../lib/auth/appCredential';
 import { acquireGraphToken, forgetGraphClients } from '../lib/auth/graphTokenProvider';
@@ -71,7 +71,10 @@ interface ServerTiming {
 	enteredAt: number;
 	responseFinishedAt?: number;
 	responseStatus?: number;
+	/** webhook() resolved: the batch admitted. */
 	resolvedAt?: number;
+	/** execute() resolved in the execution webhook() started: the items are ready for the next node. */
+	executedAt?: number;
 	items: number;
 }
 
@@ -79,11 +82,11 @@ export interface BatchTiming {
 	status?: number;
 	/** Client: request start → response headers (the 2xx) arrived. */
 	ackMs: number;
-	/** Client request start → webhook() resolved with every item (server clock, same machine). */
+	/** Client request start → execute() resolved with every item (server clock, same machine). */
 	readyMs: number;
 	/** Server: webhook() entered → 202 handed to the socket. */
 	serverAckMs: number;
-	/** Server: webhook() entered → resolved. */
+	/** Server: webhook() entered → execute() resolved with every item. */
 	serverReadyMs: number;
 	/** Client request start → webhook() entered: TLS, upload and body parsing. */
 	uploadAndParseMs: number;
@@ -136,8 +139,18 @@ export class WebhookBench {
 			} as typeof response.end;
 			const result = await original.call(this);
 			timing.resolvedAt = wallClock();
-			timing.items = result.workflowData?.[0]?.length ?? 0;
 			return result;
+		};
+		const originalExecute = nodeType.execute!;
+		// The second phase, in the execution webhook() started: decryption and deduplication, until the items are ready.
+		nodeType.execute = async function timedExecute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+			const timing = bench.current;
+			const output = (await originalExecute.call(this)) as INodeExecutionData[][];
+			if (timing) {
+				timing.executedAt = wallClock();
+				timing.items = output[0]?.length ?? 0;
+			}
+			return output;
 		};
 	}
 
@@ -181,7 +194,7 @@ export class WebhookBench {
 		const result = await this.client.post(url, this.bodyFile);
 		await this.fixture.harness.settled();
 		const server = this.current as ServerTiming | undefined;
-		if (result.error || !server?.resolvedAt || server.responseFinishedAt === undefined) {
+		if (result.error || !server?.resolvedAt || !server.executedAt || server.responseFinishedAt === undefined) {
 			throw new Error(`batch of ${count} failed: ${result.error ?? `status ${String(result.status)}`}; logs: ${capturedLogs.slice(-3).map((l) => l.message).join(' | ')}`);
 		}
 		if (server.items !== count) {
@@ -193,9 +206,9 @@ export class WebhookBench {
 		return {
 			status: result.status,
 			ackMs: result.headersAt - result.started,
-			readyMs: server.resolvedAt - result.started,
+			readyMs: server.executedAt - result.started,
 			serverAckMs: server.responseFinishedAt - server.enteredAt,
-			serverReadyMs: server.resolvedAt - server.enteredAt,
+			serverReadyMs: server.executedAt - server.enteredAt,
 			uploadAndParseMs: server.enteredAt - result.started,
 			connectMs: (server.headersAt ?? NaN) - result.started,
 			uploadMs: (server.bodyReceivedAt ?? NaN) - (server.headersAt ?? NaN),

@@ -11,6 +11,9 @@ export interface ApiResponse<T = unknown> {
 	headers: Record<string, string | string[] | undefined>;
 }
 
+/** The trigger node's name in every workflow the e2e files create. */
+export const TRIGGER_NODE = 'Teams Call Trigger';
+
 export const OWNER = {
 	email: 'owner@example.com',
 	firstName: 'E2E',
@@ -182,6 +185,20 @@ export class N8nApi {
 		return all.sort((a, b) => Number(a.id) - Number(b.id));
 	}
 
+	/**
+	 * IDs of the workflow's executions as n8n has stored them at this moment, queued and running ones included
+	 * (the editor's list, `/rest/executions`; the public API leaves out those this process is running), newest
+	 * first, at most `limit`. What "n8n answered only once the execution was stored" is checked against.
+	 */
+	async storedExecutionIds(workflowId: string, limit = 100): Promise<string[]> {
+		const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+		const page = await this.expectOk<{ data: { results: Array<{ id: string }> } }>(
+			'list stored executions',
+			this.rest('GET', `/executions?filter=${filter}&limit=${limit}`),
+		);
+		return page.data.results.map((execution) => String(execution.id));
+	}
+
 	async healthy(): Promise<boolean> {
 		try {
 			const r = await this.call('GET', '/healthz/readiness', undefined, {}, 3000);
@@ -197,4 +214,16 @@ export function outputOf(execution: N8nExecution, nodeName: string): Array<Recor
 	const runs = execution.data?.resultData?.runData?.[nodeName] ?? [];
 	const main = runs[0]?.data?.main?.[0] ?? [];
 	return main.map((item) => item.json);
+}
+
+/**
+ * The executions in which the workflow went on past the trigger: the trigger node output at least one item
+ * (the e2e workflows are trigger → NoOp, so these are the executions in which the NoOp ran). The trigger works
+ * in two phases, so every notification webhook() admits makes an execution; that of a redelivery, of an
+ * event the node's filters leave out, or of a notification execute() cannot open or whose call record Graph
+ * does not have, ends at the trigger with no item. Count these for "the workflow ran", and executions for
+ * "webhook() refused it" (401, 400, n8n's 422, 503).
+ */
+export function runsOf(executions: N8nExecution[], triggerNode = TRIGGER_NODE): N8nExecution[] {
+	return executions.filter((execution) => outputOf(execution, triggerNode).length > 0);
 }

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions, type StoredSubscription } from '../simulator';
 import { ensureTestCa, issueServerCertificate } from '../simulator/testCa';
 import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from '../support/simulatorTenant';
-import { outputOf, type N8nApi, type N8nExecution } from './n8nApi';
+import { outputOf, runsOf, TRIGGER_NODE, type N8nApi, type N8nExecution } from './n8nApi';
 import { REPO_ROOT, sleep, type N8nProcessOptions } from './n8nProcess';
 
-export const TRIGGER_NODE = 'Teams Call Trigger';
+export { TRIGGER_NODE };
 export const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
 
 export interface TriggerWorkflow {
@@ -253,6 +253,28 @@ export abstract class TriggerEnvironment {
 			timeoutMs,
 			500,
 		);
+	}
+
+	/**
+	 * Waits until every execution of the workflow has finished and at least `count` of them are runs (runsOf:
+	 * the workflow went on past the trigger), and returns the runs, oldest first.
+	 */
+	async waitForRuns(workflow: TriggerWorkflow, count: number, timeoutMs = this.executionsTimeoutMs): Promise<N8nExecution[]> {
+		return waitFor(
+			`${count} run(s) (executions past the trigger) and every execution finished`,
+			async () => {
+				const all = await this.executions(workflow);
+				const runs = runsOf(all);
+				return runs.length >= count && all.every((e) => e.status !== 'running' && e.status !== 'new') ? runs : undefined;
+			},
+			timeoutMs,
+			500,
+		);
+	}
+
+	/** The workflow's runs so far (runsOf). */
+	async runs(workflow: TriggerWorkflow): Promise<N8nExecution[]> {
+		return runsOf(await this.executions(workflow));
 	}
 
 	/** The items a node (the trigger unless told) passed on in an execution. */

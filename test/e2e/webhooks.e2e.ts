@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { StoredSubscription } from '../simulator';
 import { E2eEnvironment, TENANT, TRIGGER_NODE, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
+import { runsOf } from './n8nApi';
 import { sleep } from './n8nProcess';
 
 const [adele, bianca, cyril] = USERS;
@@ -42,6 +43,12 @@ const subscriptionOf = (userId: string) => {
 async function expectNoNewExecution(before: number, quietMs = 3000): Promise<void> {
 	await sleep(quietMs);
 	expect(await env.executions(workflow)).toHaveLength(before);
+}
+
+/** How many runs (executions past the trigger) and how many executions the workflow has. */
+async function counts(): Promise<{ runs: number; executions: number }> {
+	const all = await env.executions(workflow);
+	return { runs: runsOf(all).length, executions: all.length };
 }
 
 describe('real n8n: a workflow with the Teams call trigger', () => {
@@ -89,12 +96,14 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 				const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
 				expect(result.status).toBe(202);
 				sent.push({ user, kind, direction, event });
-				// One POST, one execution: wait for it before the next POST so the order is known.
-				await env.waitForExecutions(workflow, sent.length);
+				// One POST, one run: wait for it before the next POST so the order is known.
+				await env.waitForRuns(workflow, sent.length);
 			}
 		}
-		const executions = await env.waitForExecutions(workflow, sent.length);
+		const executions = await env.waitForRuns(workflow, sent.length);
 		expect(executions).toHaveLength(6);
+		// Each call event is one execution, and each went on past the trigger.
+		expect(await env.executions(workflow)).toHaveLength(6);
 		executions.forEach((execution, index) => {
 			expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
 			const items = env.itemsOf(execution);
@@ -126,7 +135,7 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 	});
 
 	it('2b. a batch of 100 notifications in one POST: one execution with 100 items, answered in under 3 s', async () => {
-		const before = (await env.executions(workflow)).length;
+		const before = await counts();
 		const items = Array.from({ length: 100 }, (_, index) => {
 			const sub = subscriptionOf(USERS[index % 3].id);
 			return env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: index % 2 ? 'ended' : 'started' }));
@@ -136,28 +145,40 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(result.attempts).toHaveLength(1);
 		expect(result.attempts[0].responseTimeMs).toBeLessThan(3000);
 		process.stderr.write(`scenario 2b: 100 notifications answered in ${Math.round(result.attempts[0].responseTimeMs)} ms\n`);
-		const executions = await env.waitForExecutions(workflow, before + 1);
-		expect(executions).toHaveLength(before + 1);
-		const output = env.itemsOf(executions[before]);
+		const runs = await env.waitForRuns(workflow, before.runs + 1);
+		expect(runs).toHaveLength(before.runs + 1);
+		expect(await env.executions(workflow)).toHaveLength(before.executions + 1);
+		const output = env.itemsOf(runs[before.runs]);
 		expect(output).toHaveLength(100);
 		expect(new Set(output.map((item) => item.callId)).size).toBe(100);
 		expect(output.filter((item) => item.event === 'callStarted')).toHaveLength(50);
 	});
 
-	it('2c. Graph delivers the same notification again: the workflow runs once', async () => {
-		const before = (await env.executions(workflow)).length;
+	it('2c. Graph delivers the same notification again: each delivery an execution, stored before its 202; the workflow runs once', async () => {
+		const before = await counts();
+		const stored = new Set(await env.api.storedExecutionIds(workflow.id));
 		const sub = subscriptionOf(cyril.id);
-		const item = env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }));
+		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+		const item = env.sim.notificationFor(sub, event);
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const [result] = await env.sim.sendBatch([item]);
 			expect(result.status).toBe(202);
+			// n8n answers once it has stored the execution: it is there the moment the 202 is.
+			const storedNow = await env.api.storedExecutionIds(workflow.id);
+			expect(storedNow.filter((id) => !stored.has(id))).toHaveLength(attempt + 1);
 		}
-		await env.waitForExecutions(workflow, before + 1);
-		await expectNoNewExecution(before + 1);
+		await env.waitForExecutions(workflow, before.executions + 3);
+		await expectNoNewExecution(before.executions + 3);
+		const executions = (await env.executions(workflow)).slice(before.executions);
+		expect(executions.map((e) => [e.mode, e.status])).toEqual(executions.map(() => ['webhook', 'success']));
+		// n8n's store of what ran lets one through; the other two end at the trigger with no item.
+		expect(runsOf(executions).map((e) => env.itemsOf(e).map((i) => i.callId))).toEqual([[event.callId]]);
+		expect(executions.map((e) => env.itemsOf(e).length).sort()).toEqual([0, 0, 1]);
+		expect(executions.filter((e) => e.data?.resultData?.runData?.NoOp)).toHaveLength(1);
 	});
 
 	it('3. forged, tampered, wrong-clientState and unknown-subscription notifications run nothing; n8n stays healthy', async () => {
-		const before = (await env.executions(workflow)).length;
+		const before = await counts();
 		const sub = subscriptionOf(adele.id);
 		const callStarted = () => env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }));
 		const results: Array<[string, number | undefined]> = [];
@@ -195,7 +216,14 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 			// Graph retries on 5xx; the node answers 202 (accepted, dropped) or 4xx, never 5xx.
 			expect([label, typeof status === 'number' && status >= 200 && status < 500]).toEqual([label, true]);
 		}
-		await expectNoNewExecution(before);
+		// Only the tampered notification passes webhook() (its clientState and tokens are right): its execution
+		// cannot open it and ends at the trigger with no item. The others make no execution at all.
+		await env.waitForExecutions(workflow, before.executions + 1);
+		await expectNoNewExecution(before.executions + 1);
+		const [tamperedRun] = (await env.executions(workflow)).slice(before.executions);
+		expect([tamperedRun.mode, tamperedRun.status, env.itemsOf(tamperedRun)]).toEqual(['webhook', 'success', []]);
+		expect(tamperedRun.data?.resultData?.runData?.NoOp).toBeUndefined();
+		expect(runsOf(await env.executions(workflow))).toHaveLength(before.runs);
 		expect(await env.api.healthy()).toBe(true);
 		expect(env.n8n.isRunning).toBe(true);
 		// n8n's log says why each was dropped, and leaks no clientState.
@@ -213,8 +241,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		// And genuine traffic still flows.
 		const [ok] = await env.sim.sendBatch([callStarted()]);
 		expect(ok.status).toBe(202);
-		const executions = await env.waitForExecutions(workflow, before + 1);
-		expect(env.itemsOf(executions[before])).toHaveLength(1);
+		const runs = await env.waitForRuns(workflow, before.runs + 1);
+		expect(env.itemsOf(runs[before.runs])).toHaveLength(1);
 	});
 
 	it('8a. manual "listen for test event" while the workflow is active: refused with what to do, production untouched', async () => {
@@ -230,10 +258,12 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(env.sim.subscriptions().filter((s) => s.notificationUrl === workflow.testNotifyUrl)).toEqual([]);
 		expect(env.live(workflow).map((s) => s.id).sort()).toEqual(productionIds);
 		// Production still delivers.
-		const before = (await env.executions(workflow)).length;
+		const before = (await env.runs(workflow)).length;
 		const sub = subscriptionOf(cyril.id);
-		await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'ended' }))]);
-		await env.waitForExecutions(workflow, before + 1);
+		const event = env.sim.buildCallEvent(sub, { kind: 'ended' });
+		await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
+		const runs = await env.waitForRuns(workflow, before + 1);
+		expect(env.itemsOf(runs[before]).map((i) => i.callId)).toEqual([event.callId]);
 	});
 
 	it('update while active: a user taken off the list loses the subscription, the others keep exactly one', async () => {
@@ -258,10 +288,12 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		expect(live.map((s) => s.resource).sort()).toEqual([`users/${adele.id}/callConversations`, `users/${bianca.id}/callConversations`]);
 		production = live;
 		// Events still flow for the users still watched.
-		const before = (await env.executions(workflow)).length;
+		const before = (await env.runs(workflow)).length;
 		const sub = subscriptionOf(adele.id);
-		await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
-		await env.waitForExecutions(workflow, before + 1);
+		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
+		await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
+		const runs = await env.waitForRuns(workflow, before + 1);
+		expect(env.itemsOf(runs[before]).map((i) => i.callId)).toEqual([event.callId]);
 	});
 
 	it('a workflow saved by version 1 of the node works as before: subscribes, runs call events, unsubscribes', async () => {
@@ -271,7 +303,8 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		const event = env.sim.buildCallEvent(sub, { kind: 'ended', direction: 'outgoing' });
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
 		expect(result.status).toBe(202);
-		const [execution] = await env.waitForExecutions(legacy, 1);
+		const [execution] = await env.waitForRuns(legacy, 1);
+		expect(await env.executions(legacy)).toHaveLength(1);
 		expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
 		expect(env.itemsOf(execution)).toEqual([expect.objectContaining({ event: 'callEnded', direction: 'outgoing', userId: cyril.id, data: event })]);
 		await env.api.deactivate(legacy.id);
