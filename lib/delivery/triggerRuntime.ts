@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, ITriggerFunctions } from 'n8n-work
 
 import { BoundedCache } from '../boundedCache';
 import { RECORD_READS_PER_TRIGGER } from '../callRecords/readCallRecord';
-import { Limiter } from '../concurrency/keyedLimiter';
+import { Limiter } from '../concurrency/limiter';
 import { ProcessedDeliveries } from './processedDeliveries';
 
 export type RecordReadOutcome = { record: IDataObject } | { notFound: true } | { error: Error };

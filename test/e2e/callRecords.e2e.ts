@@ -67,6 +67,16 @@ const onlyLiveOf = (workflow: TriggerWorkflow): StoredSubscription => {
 	return live[0];
 };
 const executionCount = async (workflow: TriggerWorkflow) => (await env.executions(workflow)).length;
+/** Runs: executions in which the workflow went on past the trigger (a record was emitted). */
+const runCount = async (workflow: TriggerWorkflow) => (await env.runs(workflow)).length;
+/** Executions a notification started (a sweep's are mode "trigger"). */
+const notificationExecutions = async (workflow: TriggerWorkflow) => (await env.executions(workflow)).filter((e) => e.mode === 'webhook');
+
+/** n8n answered the notification only once its execution was stored: the IDs stored now less `before`. */
+async function storedSince(workflow: TriggerWorkflow, before: Set<string>): Promise<string[]> {
+	return (await env.api.storedExecutionIds(workflow.id)).filter((id) => !before.has(id));
+}
+
 
 async function timed<T>(label: string, body: () => Promise<T>): Promise<T> {
 	const start = Date.now();
@@ -128,17 +138,17 @@ function expectedItem(record: StoredCallRecord, subscription: StoredSubscription
 	};
 }
 
-/** A call record notified to each workflow's live subscription runs exactly one more execution of each, with that record. */
+/** A call record notified to each workflow's live subscription runs the workflow exactly once more, with that record. */
 async function expectRecordsFlow(): Promise<void> {
 	for (const workflow of WORKFLOWS()) {
-		const before = await executionCount(workflow);
+		const before = await runCount(workflow);
 		const sub = onlyLiveOf(workflow);
 		const record = callOf([bianca, adele]);
 		const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
 		expect(result.status).toBe(202);
-		const executions = await env.waitForExecutions(workflow, before + 1);
-		expect(executions).toHaveLength(before + 1);
-		expect(env.itemsOf(executions[before])).toEqual([expectedItem(record, sub)]);
+		const runs = await env.waitForRuns(workflow, before + 1);
+		expect(runs).toHaveLength(before + 1);
+		expect(env.itemsOf(runs[before])).toEqual([expectedItem(record, sub)]);
 	}
 }
 
@@ -146,6 +156,12 @@ async function expectRecordsFlow(): Promise<void> {
 async function expectNoNewExecutions(before: number[], quietMs = 3000): Promise<void> {
 	await sleep(quietMs);
 	expect(await Promise.all(WORKFLOWS().map(executionCount))).toEqual(before);
+}
+
+/** No new run of either workflow within a quiet period. */
+async function expectNoNewRuns(before: number[], quietMs = 3000): Promise<void> {
+	await sleep(quietMs);
+	expect(await Promise.all(WORKFLOWS().map(runCount))).toEqual(before);
 }
 
 describe('real n8n: the Call Records source', () => {
@@ -190,7 +206,7 @@ describe('real n8n: the Call Records source', () => {
 		});
 	});
 
-	it('2a. a call record notified to each workflow: exactly one execution each, the record read from Graph', async () => {
+	it('2a. a call record notified to each workflow: exactly one execution each, stored before the 202, the record read from Graph', async () => {
 		await timed('2a event -> execution', async () => {
 			for (const workflow of WORKFLOWS()) {
 				const sub = onlyLiveOf(workflow);
@@ -199,7 +215,10 @@ describe('real n8n: the Call Records source', () => {
 				const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
 				expect(result.status).toBe(202);
 				expect(result.attempts[0].withinAckWindow).toBe(true);
-				const executions = await env.waitForExecutions(workflow, 1);
+				// n8n answers once it has stored the execution (the record is read in it): it is there the moment the 202 is.
+				expect(await storedSince(workflow, new Set())).toHaveLength(1);
+				const executions = await env.waitForRuns(workflow, 1);
+				expect(await env.executions(workflow)).toHaveLength(1);
 				timings.push(`2a ${workflow === watched ? 'users' : 'tenant'}: execution finished ${Date.now() - sentAt} ms after the notification`);
 				expect(executions).toHaveLength(1);
 				expect(executions[0]).toMatchObject({ mode: 'webhook', status: 'success' });
@@ -212,18 +231,30 @@ describe('real n8n: the Call Records source', () => {
 		});
 	});
 
-	it('2b. a record Graph cannot return for its first seconds still arrives, once', async () => {
+	it('2b. a record Graph cannot return for its first seconds still arrives, once; the 202 does not wait for it', async () => {
 		await timed('2b record readable after 4 s', async () => {
 			const before = await executionCount(watched);
+			const stored = new Set(await env.api.storedExecutionIds(watched.id));
 			const sub = onlyLiveOf(watched);
 			const record = callOf([adele], { notReadableForMs: 4000 });
 			const sentAt = Date.now();
 			const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
 			expect(result.status).toBe(202);
+			const [attempt] = result.attempts;
+			const answeredAt = attempt.time + attempt.responseTimeMs;
+			// Answered within Graph's window, before the record could be read: the execution was stored
+			// (it is listed now) and reads the record after the 202.
+			expect(attempt.withinAckWindow).toBe(true);
+			const storedAtAnswer = await storedSince(watched, stored);
+			expect(storedAtAnswer).toHaveLength(1);
 			const executions = await env.waitForExecutions(watched, before + 1);
-			timings.push(`2b: execution finished ${Date.now() - sentAt} ms after the notification`);
+			timings.push(`2b: answered ${Math.round(attempt.responseTimeMs)} ms, execution finished ${Date.now() - sentAt} ms after the notification`);
 			expect(executions).toHaveLength(before + 1);
+			expect(executions[before].id).toBe(storedAtAnswer[0]);
 			expect(env.itemsOf(executions[before])).toEqual([expectedItem(record, sub)]);
+			expect(Date.parse(executions[before].stoppedAt!)).toBeGreaterThan(answeredAt);
+			// The read that found the record came after the answer.
+			expect(readsOf(record.id).find((r) => r.status === 200)!.time).toBeGreaterThan(answeredAt);
 			const statuses = readsOf(record.id).map((r) => r.status);
 			expect(statuses[0]).toBe(404);
 			expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -231,20 +262,25 @@ describe('real n8n: the Call Records source', () => {
 		});
 	});
 
-	it('2c. Graph delivers the same notification again: nothing more runs, nothing is read again', async () => {
+	it('2c. Graph delivers the same notification again: an execution each time, ending at the trigger; nothing more runs, nothing is read again', async () => {
 		await timed('2c redelivery', async () => {
 			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			const runsBefore = await Promise.all(WORKFLOWS().map(runCount));
 			const sub = onlyLiveOf(watched);
 			const record = callOf([bianca]);
 			const notification = env.sim.callRecordNotificationFor(sub, record.id);
 			const [first] = await env.sim.sendBatch([notification]);
 			expect(first.status).toBe(202);
-			await env.waitForExecutions(watched, before[0] + 1);
+			const runs = await env.waitForRuns(watched, runsBefore[0] + 1);
+			expect(env.itemsOf(runs[runsBefore[0]]).map((i) => i.callId)).toEqual([record.id]);
 			for (let again = 0; again < 2; again++) {
 				const [result] = await env.sim.sendBatch([notification]);
 				expect(result.status).toBe(202);
 			}
-			await expectNoNewExecutions([before[0] + 1, before[1]]);
+			await env.waitForExecutions(watched, before[0] + 3);
+			await expectNoNewExecutions([before[0] + 3, before[1]]);
+			expect(await Promise.all(WORKFLOWS().map(runCount))).toEqual([runsBefore[0] + 1, runsBefore[1]]);
+			env.expectEndedAtTrigger((await env.executions(watched)).slice(before[0] + 1));
 			expect(readsOf(record.id)).toHaveLength(1);
 		});
 	});
@@ -341,7 +377,9 @@ describe('real n8n: the Call Records source', () => {
 
 	it('7. hostile input: a forged record ID, a wrong clientState, a tampered notification and a malformed body run nothing', async () => {
 		await timed('7 hostile input', async () => {
-			const before = await Promise.all(WORKFLOWS().map(executionCount));
+			const runsBefore = await Promise.all(WORKFLOWS().map(runCount));
+			const notifiedBefore = (await notificationExecutions(watched)).length;
+			const tenantBefore = (await notificationExecutions(tenant)).length;
 			const sub = onlyLiveOf(watched);
 
 			// The right clientState, naming a record Graph does not have: answered 2xx as Graph needs, read, dropped, logged.
@@ -376,14 +414,20 @@ describe('real n8n: the Call Records source', () => {
 				250,
 			);
 			expect(line).toMatch(/warn/i);
-			expect(env.n8n.logs()).toMatch(/Dropped 1 call-record notifications that name no call record/);
+			expect(env.n8n.logs()).toMatch(/Dropped 1 call-record notification\(s\) that name no call record/);
 			// Graph was asked for the forged record (and said 404), never for the refused or tampered ones.
 			const forgedReads = readsOf(forged);
 			expect(forgedReads.length).toBeGreaterThan(1);
 			expect(forgedReads.every((r) => r.status === 404)).toBe(true);
 			expect(readsOf(real.id)).toHaveLength(0);
 			expect(readsOf(other.id)).toHaveLength(0);
-			await expectNoNewExecutions(before);
+			await expectNoNewRuns(runsBefore);
+			// The forged and the tampered notification passed webhook() (the right clientState) and each made an
+			// execution that emitted nothing; the wrong clientState, the unparsable and the shapeless body made none.
+			const notified = (await notificationExecutions(watched)).slice(notifiedBefore);
+			expect(notified).toHaveLength(2);
+			env.expectEndedAtTrigger(notified);
+			expect(await notificationExecutions(tenant)).toHaveLength(tenantBefore);
 			expect(await env.api.healthy()).toBe(true);
 
 			// Nothing secret in n8n's log.

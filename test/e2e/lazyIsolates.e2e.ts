@@ -31,9 +31,10 @@ it('with lazily acquired isolates: subscribes, runs call events without building
 	for (const [index, event] of events.entries()) {
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, event)]);
 		expect(result.status).toBe(202);
-		await env.waitForExecutions(workflow, index + 1);
+		await env.waitForRuns(workflow, index + 1);
 	}
-	const executions = await env.waitForExecutions(workflow, 2);
+	const executions = await env.waitForRuns(workflow, 2);
+	expect(await env.executions(workflow)).toHaveLength(2);
 	expect(executions.map((execution) => execution.status)).toEqual(['success', 'success']);
 	expect(executions.map((execution) => env.itemsOf(execution)[0].event)).toEqual(['callStarted', 'callEnded']);
 	await sleep(1000);

@@ -48,16 +48,17 @@ const onlyLiveOf = (userId: string): StoredSubscription => {
 	return live[0];
 };
 
-/** A call event through Graph's side to the user's live subscription runs exactly one more execution. */
+/** A call event through Graph's side to each user's live subscription runs the workflow exactly once more each. */
 async function expectEventsFlow(): Promise<void> {
-	const before = (await env.executions(workflow)).length;
+	const before = (await env.runs(workflow)).length;
 	for (const user of WATCHED) {
 		const sub = onlyLiveOf(user.id);
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind: 'started' }))]);
 		expect(result.status).toBe(202);
 	}
-	const executions = await env.waitForExecutions(workflow, before + WATCHED.length);
-	const items = executions.slice(before).flatMap((e) => env.itemsOf(e));
+	const runs = await env.waitForRuns(workflow, before + WATCHED.length);
+	expect(runs).toHaveLength(before + WATCHED.length);
+	const items = runs.slice(before).flatMap((e) => env.itemsOf(e));
 	expect(items.map((item) => item.userId).sort()).toEqual(WATCHED.map((u) => u.id).sort());
 }
 

@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import type { StoredSubscription } from '../simulator';
 import { CLIENT_ID, E2eEnvironment, TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
+import { runsOf } from './n8nApi';
 import { sleep } from './n8nProcess';
 import { expectRenewedBeforeExpiry, renewalsOf, sampleLiveness, subscriptionCreates } from './renewalWatch';
 
@@ -100,17 +101,18 @@ async function expectNoNewExecution(target: TriggerWorkflow, before: number, qui
 	expect(await env.executions(target)).toHaveLength(before);
 }
 
-/** One callStarted through Graph's side to each meeting's live subscription runs exactly one execution each. */
+
+/** One callStarted through Graph's side to each meeting's live subscription runs the workflow exactly once each. */
 async function expectEventsFlow(): Promise<void> {
-	const before = (await env.executions(workflow)).length;
+	const before = (await env.runs(workflow)).length;
 	for (const joinUrl of MEETINGS) {
 		const sub = onlyLiveOf(joinUrl);
 		const [result] = await env.sim.sendBatch([env.sim.meetingNotificationFor(sub, env.sim.buildMeetingCallEvent({ kind: 'callStarted' }))]);
 		expect(result.status).toBe(202);
 	}
-	const executions = await env.waitForExecutions(workflow, before + MEETINGS.length);
-	expect(executions).toHaveLength(before + MEETINGS.length);
-	const items = executions.slice(before).flatMap((e) => env.itemsOf(e));
+	const runs = await env.waitForRuns(workflow, before + MEETINGS.length);
+	expect(runs).toHaveLength(before + MEETINGS.length);
+	const items = runs.slice(before).flatMap((e) => env.itemsOf(e));
 	expect(items.map((item) => [item.event, item.joinWebUrl]).sort()).toEqual(MEETINGS.map((url) => ['callStarted', url]).sort());
 }
 
@@ -191,11 +193,13 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 			const [result] = await env.sim.sendBatch([env.sim.meetingNotificationFor(sub, event)]);
 			expect(result.status).toBe(202);
 			sent.push({ joinUrl, sub, kind, at, event });
-			// One POST, one execution: wait for it before the next POST so the order is known.
-			await env.waitForExecutions(workflow, sent.length);
+			// One POST, one run: wait for it before the next POST so the order is known.
+			await env.waitForRuns(workflow, sent.length);
 		}
-		const executions = await env.waitForExecutions(workflow, sent.length);
+		const executions = await env.waitForRuns(workflow, sent.length);
 		expect(executions).toHaveLength(4);
+		// Each event is one execution, and each went on past the trigger.
+		expect(await env.executions(workflow)).toHaveLength(4);
 		executions.forEach((execution, index) => {
 			const { joinUrl, sub, kind, at, event } = sent[index];
 			expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
@@ -222,7 +226,9 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 
 	it('2b. roster updates run a workflow only when its Events option asks for them, with who joined and who left', async () => {
 		const before = (await env.executions(workflow)).length;
-		// The main workflow keeps the default events (started, ended): a roster update runs nothing.
+		const runsBefore = (await env.runs(workflow)).length;
+		// The main workflow keeps the default events (started, ended): a roster update runs nothing (its
+		// execution, which opens it, ends at the trigger).
 		const standup = onlyLiveOf(STANDUP);
 		const unasked = env.sim.buildMeetingCallEvent({ kind: 'rosterUpdated', joined: [adele] }, TENANT);
 		const [ignored] = await env.sim.sendBatch([env.sim.meetingNotificationFor(standup, unasked)]);
@@ -241,10 +247,11 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 		for (const [index, event] of [current, earlier].entries()) {
 			const [result] = await env.sim.sendBatch([env.sim.meetingNotificationFor(allHands, event)]);
 			expect(result.status).toBe(202);
-			await env.waitForExecutions(roster, index + 1);
+			await env.waitForRuns(roster, index + 1);
 		}
-		const runs = await env.executions(roster);
+		const runs = await env.runs(roster);
 		expect(runs).toHaveLength(2);
+		expect(await env.executions(roster)).toHaveLength(2);
 		const person = (user: (typeof USERS)[number]) =>
 			expect.objectContaining({ id: user.id, displayName: user.displayName, tenantId: TENANT, identityType: 'user' });
 		const items = runs.map((run) => env.itemsOf(run));
@@ -265,22 +272,34 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 
 		await env.api.deactivate(roster.id);
 		await waitFor('the roster workflow unsubscribed', () => (env.live(roster).length === 0 ? true : undefined), 30_000);
-		await expectNoNewExecution(workflow, before, 0);
+		// The unasked roster update in the main workflow: one execution, no run.
+		const unaskedRuns = await env.waitForExecutions(workflow, before + 1);
+		expect(unaskedRuns).toHaveLength(before + 1);
+		env.expectEndedAtTrigger(unaskedRuns.slice(before));
+		expect(await env.runs(workflow)).toHaveLength(runsBefore);
 	});
 
-	it('2c. Graph delivers the same notification again: the workflow runs once', async () => {
+	it('2c. Graph delivers the same notification again: an execution each time, the workflow runs once', async () => {
 		const before = (await env.executions(workflow)).length;
+		const runsBefore = (await env.runs(workflow)).length;
 		const item = env.sim.meetingNotificationFor(onlyLiveOf(REVIEW), env.sim.buildMeetingCallEvent({ kind: 'callStarted' }));
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const [result] = await env.sim.sendBatch([item]);
 			expect(result.status).toBe(202);
 		}
-		await env.waitForExecutions(workflow, before + 1);
-		await expectNoNewExecution(workflow, before + 1);
+		await env.waitForExecutions(workflow, before + 3);
+		await expectNoNewExecution(workflow, before + 3);
+		const executions = (await env.executions(workflow)).slice(before);
+		// n8n's store of what ran lets one through; the other two end at the trigger.
+		const runs = runsOf(executions);
+		expect(runs.map((e) => env.itemsOf(e).map((i) => [i.event, i.joinWebUrl]))).toEqual([[['callStarted', REVIEW]]]);
+		env.expectEndedAtTrigger(executions.filter((e) => !runs.includes(e)));
+		expect(await env.runs(workflow)).toHaveLength(runsBefore + 1);
 	});
 
 	it('7. hostile input: wrong clientState 401, tampered payload and a basic notification dropped with a warning, malformed JSON 422; nothing runs', async () => {
 		const before = (await env.executions(workflow)).length;
+		const runsBefore = (await env.runs(workflow)).length;
 		const logFrom = env.n8n.logs().length;
 		const sub = onlyLiveOf(STANDUP);
 		const callStarted = () => env.sim.meetingNotificationFor(sub, env.sim.buildMeetingCallEvent({ kind: 'callStarted' }));
@@ -318,7 +337,12 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 			'a basic notification (the event in resourceData, no validation tokens)': 202,
 			'malformed JSON': 422,
 		});
-		await expectNoNewExecution(workflow, before);
+		// The two tampered notifications pass webhook() (clientState and validation tokens right): each makes an
+		// execution that cannot open it and ends at the trigger. The others make none.
+		await env.waitForExecutions(workflow, before + 2);
+		await expectNoNewExecution(workflow, before + 2);
+		env.expectEndedAtTrigger((await env.executions(workflow)).slice(before));
+		expect(await env.runs(workflow)).toHaveLength(runsBefore);
 		expect(await env.api.healthy()).toBe(true);
 		expect(env.n8n.isRunning).toBe(true);
 
@@ -331,8 +355,8 @@ describe('real n8n: Meeting Call Events (Beta)', () => {
 		// Genuine traffic still flows.
 		const [ok] = await env.sim.sendBatch([callStarted()]);
 		expect(ok.status).toBe(202);
-		const executions = await env.waitForExecutions(workflow, before + 1);
-		expect(env.itemsOf(executions[before])).toEqual([expect.objectContaining({ event: 'callStarted', joinWebUrl: STANDUP })]);
+		const runs = await env.waitForRuns(workflow, runsBefore + 1);
+		expect(env.itemsOf(runs[runsBefore])).toEqual([expect.objectContaining({ event: 'callStarted', joinWebUrl: STANDUP })]);
 	});
 
 	it(`3. renewal without traffic over ${LIFETIMES} one-minute lifetimes: renewed before expiry, no gap, no new subscription`, async () => {

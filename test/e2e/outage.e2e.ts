@@ -32,9 +32,10 @@ async function callEventRunsOnce(workflow: TriggerWorkflow, sub: StoredSubscript
 	const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, env.sim.buildCallEvent(sub, { kind }))]);
 	expect(result.status).toBe(202);
 	const runs = await waitFor('the call event ran the workflow', async () => {
-		const found = (await env.executions(workflow)).filter((e) => e.mode === 'webhook' && e.status === 'success');
+		const found = await env.runs(workflow);
 		return found.length === 1 ? found : undefined;
 	});
+	expect(runs[0]).toMatchObject({ mode: 'webhook', status: 'success' });
 	expect(env.itemsOf(runs[0])).toEqual([expect.objectContaining({ event: kind === 'started' ? 'callStarted' : 'callEnded' })]);
 }
 

@@ -12,7 +12,7 @@
 import type { DeliveryResult, StoredSubscription } from '../simulator';
 import { TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
-import type { N8nExecution } from './n8nApi';
+import { runsOf, type N8nExecution } from './n8nApi';
 import { sleep } from './n8nProcess';
 import { ONCE_PER_CALL_EVENT, QueueModeEnvironment } from './queueMode';
 
@@ -84,9 +84,12 @@ async function sendOneEventPerUser(): Promise<Array<{ userId: string; callId: un
 	return sent;
 }
 
-/** The sent events became executions, each run by the worker from a job the webhook process enqueued. */
+/**
+ * The sent events ran the workflow (runs: executions past the trigger), each once, each run by the worker from a
+ * job a webhook process enqueued. `before`: the workflow's runs before they were sent.
+ */
 async function expectRunByWorker(before: number, sent: Array<{ userId: string; callId: unknown; subscriptionId: string }>): Promise<void> {
-	const executions = (await env.waitForExecutions(workflow, before + sent.length)).slice(before);
+	const executions = (await env.waitForRuns(workflow, before + sent.length)).slice(before);
 	expect(executions).toHaveLength(sent.length);
 	const items = executions.flatMap((e) => env.itemsOf(e));
 	expect(items.map((i) => i.callId).sort()).toEqual(sent.map((s) => s.callId).sort());
@@ -132,7 +135,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 	});
 
 	it('2. call events to the webhook process run on the worker with decrypted items; no Graph write from webhook or worker', async () => {
-		let before = (await env.executions(workflow)).length;
+		let before = (await env.runs(workflow)).length;
 		const sentWhileUp = await sendOneEventPerUser();
 		await expectRunByWorker(before, sentWhileUp);
 
@@ -140,14 +143,15 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		let stoppedAt = 0;
 		let restartingAt = 0;
 		let sentWhileDown: Array<{ userId: string; callId: unknown; subscriptionId: string }> = [];
-		before = (await env.executions(workflow)).length;
+		before = (await env.runs(workflow)).length;
+		const finishedBefore = env.executionIdsIn(env.worker, 'Worker finished execution').length;
 		await env.restartMain(async () => {
 			stoppedAt = Date.now();
 			sentWhileDown = await sendOneEventPerUser();
 			// Long enough for any reaction of the webhook process or the worker to reach Graph.
 			await sleep(5_000);
 			// The worker's executions finish while the main is down (its log says so).
-			await waitFor('the worker to finish the executions sent while the main was down', () => env.executionIdsIn(env.worker, 'Worker finished execution').length >= before + sentWhileDown.length, 30_000);
+			await waitFor('the worker to finish the executions sent while the main was down', () => env.executionIdsIn(env.worker, 'Worker finished execution').length >= finishedBefore + sentWhileDown.length, 30_000);
 			restartingAt = Date.now();
 		});
 		expect(subscriptionWrites(stoppedAt).filter((r) => r.time < restartingAt)).toEqual([]);
@@ -155,43 +159,61 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		process.stderr.write(`scenario 2: ${sentWhileUp.length + sentWhileDown.length} events, main down ${Math.round((restartingAt - stoppedAt) / 1000)} s with no subscription write\n`);
 	});
 
-	it('7. the same call event delivered to each webhook process in turn: the trigger runs once per process; n8n\'s Remove Duplicates node passes it once', async () => {
+	it('7. the same call event delivered to each webhook process in turn: an execution each, queued before its 202; the workflow runs once (n8n\'s database remembers it for every process), and n8n\'s Remove Duplicates node passes it once', async () => {
 		// The main restarted in scenario 2: on a slow machine a subscription can expire before the main is back.
 		await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id), 60_000);
 		const sub = onlyLiveOf(adele.id);
 		const event = env.sim.buildCallEvent(sub, { kind: 'started' });
 		const item = env.sim.notificationFor(sub, event);
 		const before = (await env.executions(workflow)).length;
+		const runsBefore = (await env.runs(workflow)).length;
+		const stored = new Set(await env.api.storedExecutionIds(workflow.id));
 		const routedBefore = env.publicAddress.log.length;
 		// A delivery, then the same notification again (a load balancer's retry, or Graph's after a lost 2xx),
-		// each after the previous one's execution finished.
-		for (let delivery = 0; delivery < 2; delivery++) {
+		// each after the previous one's execution finished; the third reaches the first process again.
+		for (let delivery = 0; delivery < 3; delivery++) {
 			const [result] = await env.sim.sendBatch([item]);
 			expect(result.status).toBe(202);
+			// The webhook process answers once the execution is stored and queued: it is there the moment the 202 is.
+			expect((await env.api.storedExecutionIds(workflow.id)).filter((id) => !stored.has(id))).toHaveLength(delivery + 1);
 			await env.waitForExecutions(workflow, before + delivery + 1);
 		}
-		// A third delivery reaches the first process again, which remembers the event.
-		const [third] = await env.sim.sendBatch([item]);
-		expect(third.status).toBe(202);
 		await sleep(3_000);
 		const deliveries = env.publicAddress.log.slice(routedBefore).filter((r) => r.method === 'POST' && r.path.startsWith('/webhook/'));
 		expect(deliveries.map((r) => r.status)).toEqual([202, 202, 202]);
 		expect(deliveries[0].upstream).not.toBe(deliveries[1].upstream);
 		expect(deliveries[2].upstream).toBe(deliveries[0].upstream);
 
-		const executions = (await env.waitForExecutions(workflow, before + 2)).slice(before);
-		// The trigger's memory of delivered events is per process: each process ran the workflow once.
-		expect(executions).toHaveLength(2);
-		for (const execution of executions) expect(env.itemsOf(execution).map((i) => i.callId)).toEqual([event.callId]);
-		// n8n's own deduplication, kept in Postgres and used by the worker, lets the event through once.
-		expect(executions.map((e) => env.itemsOf(e, ONCE_PER_CALL_EVENT).map((i) => i.callId))).toEqual([[event.callId], []]);
-		process.stderr.write(`scenario 7: deliveries to ${deliveries.map((d) => d.upstream).join(', ')} -> ${executions.length} executions, 1 past Remove Duplicates\n`);
+		const executions = (await env.waitForExecutions(workflow, before + 3)).slice(before);
+		expect(executions).toHaveLength(3);
+		const enqueuedByWebhook = env.webhookProcesses().flatMap((p) => env.executionIdsIn(p, 'Enqueued execution'));
+		const finishedByWorker = await waitFor(
+			'the worker to log the executions',
+			() => {
+				const ids = env.executionIdsIn(env.worker, 'Worker finished execution');
+				return executions.every((e) => ids.includes(e.id)) ? ids : undefined;
+			},
+			10_000,
+		);
+		for (const execution of executions) {
+			expect(enqueuedByWebhook).toContain(execution.id);
+			expect(finishedByWorker).toContain(execution.id);
+		}
+		// What ran is kept in n8n's database (Postgres), which the worker asks whichever process took the
+		// delivery: the first execution runs the workflow, the two after it end at the trigger.
+		expect(executions.map((e) => env.itemsOf(e).map((i) => i.callId))).toEqual([[event.callId], [], []]);
+		env.expectEndedAtTrigger(executions.slice(1));
+		expect(await env.runs(workflow)).toHaveLength(runsBefore + 1);
+		// n8n's own Remove Duplicates node after the trigger lets the event through in that run.
+		expect(runsOf(executions).map((e) => env.itemsOf(e, ONCE_PER_CALL_EVENT).map((i) => i.callId))).toEqual([[event.callId]]);
+		process.stderr.write(`scenario 7: deliveries to ${deliveries.map((d) => d.upstream).join(', ')} -> ${executions.length} executions, ${runsOf(executions).length} run\n`);
 	});
 
 	it('6. a webhook process restarted mid-stream (SIGTERM), another killed (SIGKILL): every call event Graph delivered, retrying, runs on the worker', async () => {
 		// Fixed for the whole stream: the main renews them in place (PATCH), the webhook processes never touch them.
 		const subscriptions = await env.waitForSubscriptions(workflow, WATCHED.map((u) => u.id), 60_000);
 		const before = (await env.executions(workflow)).length;
+		const runsBefore = (await env.runs(workflow)).length;
 		const createsBefore = creates();
 		const sent: StreamedEvent[] = [];
 		const deliveries: Array<Promise<void>> = [];
@@ -235,7 +257,8 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 
 		const routed = (event: StreamedEvent) => env.publicAddress.log.filter((r) => r.requestId === event.requestId);
 		expect(sent.filter((e) => !e.result?.delivered).map((e) => e.requestId)).toEqual([]);
-		await env.waitForExecutions(workflow, before + sent.length, 120_000);
+		// Every delivery n8n stored is an execution; one whose event already ran ends at the trigger.
+		await env.waitForRuns(workflow, runsBefore + sent.length, 120_000);
 		await sleep(5_000);
 		const executions = (await env.waitForExecutions(workflow, before + sent.length)).slice(before);
 		const runs = new Map<string, number>();
@@ -243,6 +266,8 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 			expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
 			for (const item of env.itemsOf(execution)) runs.set(String(item.callId), (runs.get(String(item.callId)) ?? 0) + 1);
 		}
+		const attempts = sent.reduce((sum, e) => sum + (e.result?.attempts.length ?? 0), 0);
+		const endedAtTrigger = executions.length - runsOf(executions).length;
 		const lost = sent.filter((e) => !runs.has(e.callId));
 		const twice = sent.filter((e) => (runs.get(e.callId) ?? 0) > 1);
 		const retried = sent.filter((e) => (e.result?.attempts.length ?? 0) > 1);
@@ -250,9 +275,9 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 			env.publicAddress.log.filter((r) => r.requestId?.startsWith('scenario-6-') && r.upstream === name && r.time >= from && r.time <= to);
 		process.stderr.write(
 			`scenario 6: ${sent.length} call events over ${Math.round((Date.now() - sigtermAt) / 1000)} s, ${retried.length} delivered again by Graph ` +
-				`(${sent.reduce((sum, e) => sum + (e.result?.attempts.length ?? 0), 0)} attempts), ` +
+				`(${attempts} attempts), ` +
 				`${reached('webhook-1', killedAt - KILL_WINDOW_MS, killedAt).length} request(s) reached webhook-1 in the ${KILL_WINDOW_MS} ms before SIGKILL; ` +
-				`${executions.length} executions: ${lost.length} event(s) lost, ${twice.length} run twice` +
+				`${executions.length} executions (${endedAtTrigger} ended at the trigger): ${lost.length} event(s) lost, ${twice.length} run twice` +
 				[...lost.map((e) => ['lost', e] as const), ...twice.map((e) => ['twice', e] as const)]
 					.map(([what, e]) => `\n  ${what}: ${routed(e).map((r) => `${r.upstream} ${r.status} after ${r.answeredAt - r.time} ms, ${r.answeredAt - killedAt} ms from SIGKILL`).join('; ')}`)
 					.join('') +
@@ -264,8 +289,12 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		// Every event ran. n8n answers a notification only once its job is in Redis, so a kill before that
 		// leaves Graph without a 2xx and it delivers again; SIGTERM lets requests in flight finish.
 		expect(lost.map((e) => e.requestId)).toEqual([]);
-		// An event runs twice only if Graph delivered it again (a late or lost answer) to a process that had not seen it.
-		expect(twice.filter((e) => (e.result?.attempts.length ?? 0) < 2).map((e) => e.requestId)).toEqual([]);
+		// None ran twice: Graph delivers an event again after a late or lost answer, but what ran is kept in n8n's
+		// database, which the (one) worker asks for every execution, whichever webhook process stored it.
+		expect(twice.map((e) => e.requestId)).toEqual([]);
+		// An execution that ended at the trigger is a delivery of an event that already ran: never more of them
+		// than Graph's extra attempts.
+		expect(endedAtTrigger).toBeLessThanOrEqual(attempts - sent.length);
 		// Restarting webhook processes touches no subscription.
 		expect(creates()).toBe(createsBefore);
 	});
@@ -287,7 +316,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		expect(creates()).toBe(createsBefore + 1);
 		process.stderr.write(`scenario 4: 404 after ${failed.time - removedAt} ms, recreated after ${restored.createdAt - removedAt} ms\n`);
 
-		const before = (await env.executions(workflow)).length;
+		const before = (await env.runs(workflow)).length;
 		const event = env.sim.buildCallEvent(restored, { kind: 'started' });
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(restored, event)]);
 		expect(result.status).toBe(202);
@@ -337,7 +366,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 			`scenario 3: ${Math.round((Date.now() - startedAt) / 1000)} s, ${samples} samples, ` +
 				`${initial.map((s) => `${patchesOf(s.id, startedAt).length} renewals`).join(', ')}\n`,
 		);
-		const before = (await env.executions(workflow)).length;
+		const before = (await env.runs(workflow)).length;
 		await expectRunByWorker(before, await sendOneEventPerUser());
 	});
 
@@ -364,7 +393,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		await sleep(5_000);
 		expect(env.live(workflow)).toHaveLength(WATCHED.length);
 		expect(creates()).toBe(createsBefore + WATCHED.length);
-		const before = (await env.executions(workflow)).length;
+		const before = (await env.runs(workflow)).length;
 		await expectRunByWorker(before, await sendOneEventPerUser());
 	});
 

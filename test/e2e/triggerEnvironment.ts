@@ -277,6 +277,19 @@ export abstract class TriggerEnvironment {
 		return runsOf(await this.executions(workflow));
 	}
 
+	/**
+	 * Each execution ended at the trigger: started by a notification, it succeeded and the trigger emitted no
+	 * item (a redelivery, an event the filters leave out, what execute() could not open or read), so the NoOp
+	 * after it never ran.
+	 */
+	expectEndedAtTrigger(executions: N8nExecution[]): void {
+		expect(executions.length).toBeGreaterThan(0);
+		for (const execution of executions) {
+			expect([execution.id, execution.mode, execution.status, this.itemsOf(execution)]).toEqual([execution.id, 'webhook', 'success', []]);
+			expect([execution.id, Object.keys(execution.data?.resultData?.runData ?? {})]).toEqual([execution.id, [TRIGGER_NODE]]);
+		}
+	}
+
 	/** The items a node (the trigger unless told) passed on in an execution. */
 	itemsOf(execution: N8nExecution, nodeName = TRIGGER_NODE): Array<Record<string, unknown>> {
 		return outputOf(execution, nodeName);

@@ -1,7 +1,7 @@
 import { sleep } from 'n8n-workflow';
 
 import { readCallRecord } from '../../callRecords/readCallRecord';
-import type { Limiter } from '../../concurrency/keyedLimiter';
+import type { Limiter } from '../../concurrency/limiter';
 import type { RecordReadOutcome } from '../../delivery/triggerRuntime';
 import { GraphApiError } from '../../graph/graphApiError';
 import type { GraphClient } from '../../graph/graphClient';

@@ -1,5 +1,3 @@
-import { BoundedCache } from '../boundedCache';
-
 /** At most `limit` tasks at once; the rest wait their turn, in order. */
 export class Limiter {
 	private running = 0;
@@ -22,11 +20,4 @@ export class Limiter {
 			else this.running--;
 		}
 	}
-}
-
-const limiters = new BoundedCache<string, Limiter>(256);
-
-/** One limiter per key (a trigger), shared by every request that trigger handles in this process. */
-export function limiterFor(key: string, limit: number): Limiter {
-	return limiters.getOrCreate(key, () => new Limiter(limit));
 }

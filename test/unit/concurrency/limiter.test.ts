@@ -1,4 +1,4 @@
-import { Limiter } from '../../../lib/concurrency/keyedLimiter';
+import { Limiter } from '../../../lib/concurrency/limiter';
 
 describe('Limiter', () => {
 	it('never runs more than its limit at once, even when tasks finish and start in the same turn', async () => {
