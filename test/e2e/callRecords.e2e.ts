@@ -6,8 +6,10 @@
  * The tests run in order on the same two workflows.
  */
 import type { StoredCallRecord, StoredSubscription } from '../simulator';
+import { graphDateTime } from '../simulator/ids';
 import { E2eEnvironment, TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
+import type { N8nExecution } from './n8nApi';
 import { sleep } from './n8nProcess';
 import { expectRenewedBeforeExpiry, renewalsOf, sampleLiveness, subscriptionCreates } from './renewalWatch';
 
@@ -19,6 +21,8 @@ const RESTART_BOUND_MS = 30_000;
 /** The node keeps asking Graph for a notified record this long (its option), so a forged ID is dropped soon. */
 const WAIT_FOR_RECORD_SECONDS = 10;
 const JOIN_URL = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_e2e%40thread.v2/0';
+/** The trigger's first sweep for missed records comes this long after its timer starts (then every 15 minutes). */
+const FIRST_SWEEP_DELAY_MS = 60_000;
 
 const [adele, bianca, cyril] = USERS;
 let env: E2eEnvironment;
@@ -27,6 +31,8 @@ let watched: TriggerWorkflow;
 /** Watches every call of the tenant. */
 let tenant: TriggerWorkflow;
 const timings: string[] = [];
+/** Scenario 4 sets up what 4b expects of the first sweep after the restart. */
+let sweepCase: { ranBefore: StoredCallRecord; missed: StoredCallRecord; readyAt: number } | undefined;
 
 const recordOptions = { lifetimeMinutes: 1, waitForRecordSeconds: WAIT_FOR_RECORD_SECONDS };
 
@@ -104,6 +110,12 @@ async function waitForOneSubscription(workflow: TriggerWorkflow, timeoutMs = 30_
 
 function callOf(participants = [adele, bianca, cyril], extra: Parameters<typeof env.sim.addCallRecord>[0] = {}): StoredCallRecord {
 	return env.sim.addCallRecord({ type: 'groupCall', modalities: ['audio', 'video'], organizer: participants[0], participants, joinWebUrl: JOIN_URL, ...extra });
+}
+
+/** A call that ended 12 minutes ago and that Graph last changed 11 minutes ago: old enough for a sweep to hand it on. */
+function callEndedLongAgo(): StoredCallRecord {
+	const now = Date.now();
+	return callOf([adele, bianca], { endDateTime: graphDateTime(now - 12 * 60_000), lastModifiedDateTime: graphDateTime(now - 11 * 60_000) });
 }
 
 /** The item the trigger makes of a record read from Graph, field by field. */
@@ -353,13 +365,26 @@ describe('real n8n: the Call Records source', () => {
 	it(`4. restart after every subscription expired: recreated within ${RESTART_BOUND_MS / 1000} s of readiness, no duplicate, records flow`, async () => {
 		await timed('4 restart after downtime', async () => {
 			const old = WORKFLOWS().map((workflow) => onlyLiveOf(workflow));
+			// For 4b: a record both workflows ran (notified) before the restart, old enough for a sweep to list it.
+			const ranBefore = callEndedLongAgo();
+			for (const [index, workflow] of WORKFLOWS().entries()) {
+				const before = await runCount(workflow);
+				const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(old[index], ranBefore.id)]);
+				expect(result.status).toBe(202);
+				const runs = await env.waitForRuns(workflow, before + 1);
+				expect(env.itemsOf(runs[before]).map((i) => [i.callId, i.detectedBy])).toEqual([[ranBefore.id, 'notification']]);
+			}
 			const createsBefore = creates();
+			let missed: StoredCallRecord | undefined;
 			// Down longer than the lifetime: every subscription of both workflows expired meanwhile.
 			await env.restart(() => {
 				for (const sub of old) env.sim.expireSubscription(sub.id);
 				expect(WORKFLOWS().flatMap((workflow) => env.live(workflow))).toHaveLength(0);
+				// For 4b: a call of both watched users whose record Graph has, but whose notification never comes.
+				missed = callEndedLongAgo();
 			});
 			const readyAt = env.n8n.readyAt;
+			sweepCase = { ranBefore, missed: missed!, readyAt };
 			const recreated = [];
 			for (const workflow of WORKFLOWS()) recreated.push(await waitForOneSubscription(workflow, Math.max(1000, RESTART_BOUND_MS - (Date.now() - readyAt))));
 			timings.push(`4: subscriptions back ${Date.now() - readyAt} ms after readiness`);
@@ -372,6 +397,53 @@ describe('real n8n: the Call Records source', () => {
 			expect(env.live(tenant)).toHaveLength(1);
 			expect(creates()).toBe(createsBefore + 2);
 			await expectRecordsFlow();
+		});
+	});
+
+	it('4b. the first sweep after the restart, a minute after the timer starts: a record never notified runs once in each workflow, one that ran before the restart does not run again', async () => {
+		await timed('4b sweep after restart', async () => {
+			const { ranBefore, missed, readyAt } = sweepCase!;
+			const callIdsOf = (runs: N8nExecution[]) => runs.flatMap((e) => env.itemsOf(e).map((i) => String(i.callId)));
+			// Executions a sweep starts are the trigger's own (mode "trigger"), not a webhook's.
+			const swept = await waitFor(
+				'the sweep to run the missed record in both workflows',
+				async () => {
+					const found = await Promise.all(WORKFLOWS().map(async (workflow) => (await env.runs(workflow)).filter((e) => e.mode === 'trigger')));
+					return found.every((runs) => callIdsOf(runs).includes(missed.id)) ? found : undefined;
+				},
+				Math.max(5_000, readyAt + FIRST_SWEEP_DELAY_MS + 60_000 - Date.now()),
+				1000,
+			);
+			await sleep(3_000);
+			const lists = env.sim.findRequests({ method: 'GET', path: /\/communications\/callRecords$/ }).filter((r) => r.time >= readyAt);
+			expect(lists.length).toBeGreaterThan(0);
+			const firstListAfter = lists[0].time - readyAt;
+			timings.push(`4b: first sweep listed ${firstListAfter} ms after readiness`);
+			// Not before the first sweep is due (the timer may start a little before n8n reports readiness).
+			expect(firstListAfter).toBeGreaterThan(FIRST_SWEEP_DELAY_MS - 15_000);
+			// The watched users each by participant (participants_v2), the whole tenant by start time.
+			const filters = lists.map((r) => String(r.query.$filter));
+			for (const user of [adele, bianca]) expect(filters).toContain(`participants_v2/any(p:p/id eq '${user.id}')`);
+			expect(filters.some((f) => f.startsWith('startDateTime ge '))).toBe(true);
+
+			for (const [index, workflow] of WORKFLOWS().entries()) {
+				const runs = await env.runs(workflow);
+				const items = swept[index].flatMap((e) => env.itemsOf(e));
+				expect(items.filter((i) => i.callId === missed.id)).toEqual([
+					{ ...expectedItem(missed, onlyLiveOf(workflow)), subscriptionId: null, changeType: null, detectedBy: 'sweep' },
+				]);
+				// Once each in all the workflow's runs: the missed record by the sweep, the other by its notification.
+				expect(callIdsOf(runs).filter((id) => id === missed.id)).toHaveLength(1);
+				expect(callIdsOf(runs).filter((id) => id === ranBefore.id)).toHaveLength(1);
+				// A sweep hands on only records that had not run in the workflow.
+				const sweptAt = Math.min(...swept[index].map((e) => Date.parse(e.startedAt)));
+				const ranEarlier = new Set(callIdsOf(runs.filter((e) => Date.parse(e.startedAt) < sweptAt)));
+				expect(items.filter((i) => ranEarlier.has(String(i.callId)))).toEqual([]);
+			}
+			// The record that ran before the restart was handed on again and read (this process had no memory of
+			// it): n8n's store dropped it.
+			expect(readsOf(ranBefore.id).filter((r) => r.time >= readyAt).length).toBeGreaterThanOrEqual(1);
+			expect(env.n8n.logs()).toMatch(/Recovered 1 call record\(s\) whose notification never came/);
 		});
 	});
 
