@@ -65,6 +65,11 @@ export function deliveryOf(json: IDataObject): Delivery | undefined {
 	return undefined;
 }
 
+/** The notifications among the deliveries (a sweep's record IDs are the Call Records source's alone). */
+export function admittedNotifications(deliveries: Delivery[]): AdmittedNotification[] {
+	return deliveries.filter((delivery): delivery is AdmittedNotification => delivery.kind === 'notification');
+}
+
 /** The watched slot in the shape the item builders take; it has no clientState, which they never read. */
 export function slotOf(watched: WatchedSlot): SubscriptionSlot {
 	return { ...watched, resource: '', clientState: '' };

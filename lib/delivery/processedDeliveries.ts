@@ -35,6 +35,12 @@ export class ProcessedDeliveries {
 		});
 	}
 
+	/** The items seen here for the first time (see firstSightings), in order. */
+	async keepFirstSightings<T>(context: IExecuteFunctions, candidates: Array<{ item: T; identities: string[] }>): Promise<T[]> {
+		const first = await this.firstSightings(context, candidates.map(({ identities }) => identities));
+		return candidates.filter((_, index) => first[index]).map(({ item }) => item);
+	}
+
 	/** Processed identities of `identities`, as n8n's store answers; records the rest. */
 	async processedAmong(context: IExecuteFunctions, identities: string[]): Promise<Set<string>> {
 		if (identities.length === 0 || context.getMode() === 'manual') return new Set();

@@ -4,7 +4,7 @@ export type CallRecordItemEvent = 'callEnded' | 'callRecordUpdated';
 
 /**
  * How the trigger learned of the record: Graph's notification, or the sweep of recent records that
- * recovers a record whose notification never came (lib/callRecords/sweepMissedCallRecords.ts). A swept
+ * recovers a record whose notification never came (lib/callRecords/findMissedCallRecords.ts). A swept
  * record has no notification behind it: no subscription, change type or raw notification.
  */
 export type CallRecordOrigin =

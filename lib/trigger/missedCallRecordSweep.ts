@@ -1,7 +1,7 @@
 import { sleep, type ITriggerFunctions } from 'n8n-workflow';
 
 import { readAppCredential } from '../auth/appCredential';
-import { FIRST_SWEEP_DELAY_MS, SWEEP_INTERVAL_MS, findMissedCallRecords } from '../callRecords/sweepMissedCallRecords';
+import { FIRST_SWEEP_DELAY_MS, SWEEP_INTERVAL_MS, findMissedCallRecords } from '../callRecords/findMissedCallRecords';
 import { sweptCallRecordItem } from '../delivery/admittedDelivery';
 import { triggerRuntimeFor } from '../delivery/triggerRuntime';
 import { GraphClient } from '../graph/graphClient';

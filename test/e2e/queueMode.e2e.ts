@@ -97,6 +97,13 @@ async function expectRunByWorker(before: number, sent: Array<{ userId: string; c
 		const from = sent.find((s) => s.callId === item.callId)!;
 		expect(item).toMatchObject({ event: 'callStarted', userId: from.userId, subscriptionId: from.subscriptionId, tenantId: TENANT });
 	}
+	for (const execution of executions) expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
+	await expectQueuedByWebhookRunByWorker(executions);
+	expect(env.executionIdsIn(env.main, 'Enqueued execution')).toEqual([]);
+}
+
+/** Each execution was enqueued by a webhook process and finished by the worker, as their logs say. */
+async function expectQueuedByWebhookRunByWorker(executions: Array<{ id: string }>): Promise<void> {
 	const enqueuedByWebhook = env.webhookProcesses().flatMap((p) => env.executionIdsIn(p, 'Enqueued execution'));
 	const finishedByWorker = await waitFor(
 		'the worker to log the executions',
@@ -107,11 +114,9 @@ async function expectRunByWorker(before: number, sent: Array<{ userId: string; c
 		10_000,
 	);
 	for (const execution of executions) {
-		expect(execution).toMatchObject({ mode: 'webhook', status: 'success' });
 		expect(enqueuedByWebhook).toContain(execution.id);
 		expect(finishedByWorker).toContain(execution.id);
 	}
-	expect(env.executionIdsIn(env.main, 'Enqueued execution')).toEqual([]);
 }
 
 describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Redis', () => {
@@ -186,19 +191,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 
 		const executions = (await env.waitForExecutions(workflow, before + 3)).slice(before);
 		expect(executions).toHaveLength(3);
-		const enqueuedByWebhook = env.webhookProcesses().flatMap((p) => env.executionIdsIn(p, 'Enqueued execution'));
-		const finishedByWorker = await waitFor(
-			'the worker to log the executions',
-			() => {
-				const ids = env.executionIdsIn(env.worker, 'Worker finished execution');
-				return executions.every((e) => ids.includes(e.id)) ? ids : undefined;
-			},
-			10_000,
-		);
-		for (const execution of executions) {
-			expect(enqueuedByWebhook).toContain(execution.id);
-			expect(finishedByWorker).toContain(execution.id);
-		}
+		await expectQueuedByWebhookRunByWorker(executions);
 		// What ran is kept in n8n's database (Postgres), which the worker asks whichever process took the
 		// delivery: the first execution runs the workflow, the two after it end at the trigger.
 		expect(executions.map((e) => env.itemsOf(e).map((i) => i.callId))).toEqual([[event.callId], [], []]);

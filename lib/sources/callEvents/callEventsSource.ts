@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { AdmittedNotification, Delivery } from '../../delivery/admittedDelivery';
-import { slotOf } from '../../delivery/admittedDelivery';
+import { admittedNotifications, slotOf, type Delivery } from '../../delivery/admittedDelivery';
 import type { TriggerRuntime } from '../../delivery/triggerRuntime';
 import { TimeSlicer } from '../../eventLoop/timeSlicer';
 import { callEventItem } from '../../notifications/callEventItem';
@@ -22,7 +21,7 @@ async function openCallEvents(
 	parameters: TriggerParameters,
 	runtime: TriggerRuntime,
 ): Promise<IDataObject[]> {
-	const admitted = deliveries.filter((delivery): delivery is AdmittedNotification => delivery.kind === 'notification');
+	const admitted = admittedNotifications(deliveries);
 	const outcomes = await openNotifications(context, admitted.map(({ notification }) => notification));
 	const wanted: Array<{ item: IDataObject; identities: string[] }> = [];
 	const dropped = new DropTally();
@@ -46,10 +45,9 @@ async function openCallEvents(
 		wanted.push({ item, identities: callEventIdentities(notification, resource as IDataObject, String(item.event)) });
 	}
 	dropped.warn(context.logger, admitted.length, 'call notifications');
-	const first = await runtime.processed.firstSightings(context, wanted.map(({ identities }) => identities));
-	const skipped = first.filter((isFirst) => !isFirst).length;
-	if (skipped > 0) context.logger.debug(`Skipped ${skipped} call events that already ran`);
-	return wanted.filter((_, index) => first[index]).map(({ item }) => item);
+	const items = await runtime.processed.keepFirstSightings(context, wanted);
+	if (items.length < wanted.length) context.logger.debug(`Skipped ${wanted.length - items.length} call events that already ran`);
+	return items;
 }
 
 export const callEventsSource: DeliverySource = { work: openCallEvents };

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { AdmittedNotification, Delivery } from '../../delivery/admittedDelivery';
+import { admittedNotifications, type AdmittedNotification, type Delivery } from '../../delivery/admittedDelivery';
 import type { TriggerRuntime } from '../../delivery/triggerRuntime';
 import type { DecryptOutcome } from '../../crypto/decryptEncryptedContents';
 import { TimeSlicer } from '../../eventLoop/timeSlicer';
@@ -26,7 +26,7 @@ async function openMeetingCallEvents(
 	parameters: TriggerParameters,
 	runtime: TriggerRuntime,
 ): Promise<IDataObject[]> {
-	const admitted = deliveries.filter((delivery): delivery is AdmittedNotification => delivery.kind === 'notification');
+	const admitted = admittedNotifications(deliveries);
 	const dropped = new DropTally();
 	const rich = admitted.filter(({ notification }) => notification.encryptedContent !== undefined && notification.encryptedContent !== null);
 	const opened = new Map<AdmittedNotification, DecryptOutcome>();
@@ -62,8 +62,7 @@ async function openMeetingCallEvents(
 		wanted.push({ item: meetingCallEventItem(notification, payload, event, joinUrl, receivedAt, parameters.includeRawNotification), identities });
 	}
 	dropped.warn(context.logger, admitted.length, 'meeting call notifications');
-	const first = await runtime.processed.firstSightings(context, wanted.map(({ identities }) => identities));
-	return wanted.filter((_, index) => first[index]).map(({ item }) => item);
+	return runtime.processed.keepFirstSightings(context, wanted);
 }
 
 export const meetingCallEventsSource: DeliverySource = { work: openMeetingCallEvents };
