@@ -30,6 +30,8 @@ let env: E2eEnvironment;
 let watched: TriggerWorkflow;
 /** Watches every call of the tenant. */
 let tenant: TriggerWorkflow;
+/** Watches Adele with Call Record Updated; active from scenario 8 on, after the other two are deactivated. */
+let updates: TriggerWorkflow;
 const timings: string[] = [];
 /** Scenario 4 sets up what 4b expects of the first sweep after the restart. */
 let sweepCase: { ranBefore: StoredCallRecord; missed: StoredCallRecord; readyAt: number } | undefined;
@@ -51,6 +53,12 @@ beforeAll(async () => {
 		source: 'callRecords',
 		recordUsers: [],
 		recordEvents: ['callEnded'],
+		recordOptions,
+	});
+	updates = await env.createTriggerWorkflow('Call records of Adele, with updates', {
+		source: 'callRecords',
+		recordUsers: [adele.id],
+		recordEvents: ['callEnded', 'callRecordUpdated'],
 		recordOptions,
 	});
 });
@@ -539,4 +547,118 @@ describe('real n8n: the Call Records source', () => {
 			expect(JSON.stringify(await Promise.all(WORKFLOWS().map((w) => env.executions(w))))).not.toContain(env.clientSecret);
 		});
 	});
+});
+
+describe('real n8n: what a restart forgets and what n8n\'s database remembers (Call Record Updated, an unreadable record, 6,000 records)', () => {
+	const runsOfUpdates = () => env.runs(updates);
+	const itemsIn = (runs: N8nExecution[]) => runs.flatMap((e) => env.itemsOf(e));
+
+	it('8. across a restart: a later version is callRecordUpdated; a record Graph could not return until after the restart runs once, found by the first sweep', async () => {
+		await timed('8 restart with a pending and an updated record', async () => {
+			await env.api.activate(updates.id);
+			const before = await waitForOneSubscription(updates);
+			expect(before.changeType).toBe('created,updated');
+
+			// Version 1 of a record runs as callEnded.
+			const revised = callEndedLongAgo();
+			const [first] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(before, revised.id)]);
+			expect(first.status).toBe(202);
+			let runs = await env.waitForRuns(updates, 1);
+			expect(itemsIn(runs).map((i) => [i.callId, i.event, i.version])).toEqual([[revised.id, 'callEnded', 1]]);
+
+			// A record Graph cannot return for 45 s, notified just before n8n stops: the execution asks for it for its
+			// 10 s (the option) during n8n's shutdown, then drops it; after the restart the sweep lists it.
+			const pending = callOf([adele], {
+				endDateTime: graphDateTime(Date.now() - 12 * 60_000),
+				lastModifiedDateTime: graphDateTime(Date.now() - 11 * 60_000),
+				notReadableForMs: 45_000,
+			});
+			const [notified] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(before, pending.id)]);
+			expect(notified.status).toBe(202);
+			await waitFor('the execution to ask Graph for the pending record', () => readsOf(pending.id).length > 0, 10_000, 50);
+			await env.restart(() => {
+				expect(readsOf(pending.id).every((r) => r.status === 404)).toBe(true);
+				// Graph revises the first record while n8n is down.
+				env.sim.updateCallRecord(revised.id, { modalities: ['audio', 'video', 'screenSharing'] });
+			});
+			const readyAt = env.n8n.readyAt;
+			const after = await waitForOneSubscription(updates, RESTART_BOUND_MS);
+			// n8n's store, not the (restarted) process, says version 1 already ran: version 2 is an update.
+			const [update] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(after, revised.id, 'updated')]);
+			expect(update.status).toBe(202);
+			const runsBefore = runs.length;
+			runs = await env.waitForRuns(updates, runsBefore + 1);
+			expect(itemsIn(runs.slice(runsBefore)).map((i) => [i.callId, i.event, i.version, i.changeType])).toEqual([[revised.id, 'callRecordUpdated', 2, 'updated']]);
+
+			// The pending record, once readable, by the first sweep after the restart (a minute after the timer starts).
+			runs = await waitFor(
+				'the sweep to run the record that was pending during the restart',
+				async () => {
+					const found = await runsOfUpdates();
+					return itemsIn(found).some((i) => i.callId === pending.id) ? found : undefined;
+				},
+				Math.max(5_000, readyAt + FIRST_SWEEP_DELAY_MS + 60_000 - Date.now()),
+				1000,
+			);
+			await sleep(3_000);
+			runs = await runsOfUpdates();
+			const items = itemsIn(runs);
+			timings.push(`8: the pending record ran ${Math.round((Date.parse(runs.find((e) => env.itemsOf(e).some((i) => i.callId === pending.id))!.startedAt) - readyAt) / 1000)} s after readiness`);
+			expect(items.filter((i) => i.callId === pending.id).map((i) => [i.event, i.detectedBy])).toEqual([['callEnded', 'sweep']]);
+			// Each version of the revised record once, whatever the sweep listed.
+			expect(items.filter((i) => i.callId === revised.id).map((i) => [i.event, i.version])).toEqual([
+				['callEnded', 1],
+				['callRecordUpdated', 2],
+			]);
+			// The sweep also hands on Adele's older records from the scenarios above, which never ran in this workflow:
+			// each once.
+			const others = items.filter((i) => i.callId !== pending.id && i.callId !== revised.id);
+			expect(others.every((i) => i.detectedBy === 'sweep' && i.event === 'callEnded')).toBe(true);
+			expect(new Set(others.map((i) => i.callId)).size).toBe(others.length);
+			await env.api.deactivate(updates.id);
+			await waitFor('the subscription deleted', () => env.live(updates).length === 0, 30_000);
+		});
+	});
+
+	it('9. 6,000 distinct records through one trigger, then their notifications again: each runs once', async () => {
+		await timed('9 6,000 records twice', async () => {
+			// The whole-tenant workflow again (its sweep's executions are mode "trigger" and not counted here).
+			await env.api.activate(tenant.id);
+			const sub = await waitForOneSubscription(tenant);
+			const notifiedRuns = async () => (await env.runs(tenant)).filter((e) => e.mode === 'webhook');
+			const runsBefore = (await notifiedRuns()).length;
+			const executionsBefore = (await notificationExecutions(tenant)).length;
+			const records = Array.from({ length: 6000 }, () => callOf([adele, bianca]));
+			const notifications = records.map((record) => env.sim.callRecordNotificationFor(sub, record.id));
+			const deliverAll = async () => {
+				// Graph's batches: at most 1,000 notifications a POST.
+				for (let start = 0; start < notifications.length; start += 1000) {
+					const [result] = await env.sim.sendBatch(notifications.slice(start, start + 1000));
+					expect(result.status).toBe(202);
+				}
+			};
+			const startedAt = Date.now();
+			await deliverAll();
+			await waitFor('6 runs', async () => ((await notifiedRuns()).length >= runsBefore + 6 ? true : undefined), 240_000, 1000);
+			const runs = (await notifiedRuns()).slice(runsBefore);
+			timings.push(`9: 6,000 records ran in ${runs.length} executions within ${Math.round((Date.now() - startedAt) / 1000)} s`);
+			const ids = itemsIn(runs).map((i) => String(i.callId));
+			expect(ids).toHaveLength(6000);
+			expect(new Set(ids).size).toBe(6000);
+
+			await deliverAll();
+			await waitFor('6 more executions', async () => ((await notificationExecutions(tenant)).length >= executionsBefore + 12 ? true : undefined), 120_000, 1000);
+			await sleep(3_000);
+			const executions = await notificationExecutions(tenant);
+			expect(executions).toHaveLength(executionsBefore + 12);
+			env.expectEndedAtTrigger(executions.slice(executionsBefore + 6));
+			expect(await notifiedRuns()).toHaveLength(runsBefore + 6);
+			const reads = env.sim.findRequests({ method: 'GET', path: /\/communications\/callRecords\/[^/]+$/ }).filter((r) => r.time >= startedAt);
+			timings.push(`9: ${reads.length} reads, ${reads.filter((r) => r.status !== 200).length} not 200`);
+			expect(reads.filter((r) => r.status !== 200)).toEqual([]);
+
+			await env.api.deactivate(tenant.id);
+			await waitFor('the subscription deleted', () => env.live(tenant).length === 0, 30_000);
+		});
+	}, 420_000);
 });

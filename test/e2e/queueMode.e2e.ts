@@ -9,8 +9,9 @@
  * never write to Graph" is measured with the main stopped: any subscription write in that window came
  * from them.
  */
-import type { DeliveryResult, StoredSubscription } from '../simulator';
-import { TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
+import type { DeliveryResult, StoredCallRecord, StoredSubscription } from '../simulator';
+import { graphDateTime } from '../simulator/ids';
+import { CLIENT_ID, TENANT, USERS, waitFor, type TriggerWorkflow } from './e2eEnvironment';
 import { saveLogs } from './logs';
 import { runsOf, type N8nExecution } from './n8nApi';
 import { sleep } from './n8nProcess';
@@ -33,6 +34,14 @@ interface StreamedEvent {
 
 const [adele, bianca] = USERS;
 const WATCHED = [adele, bianca];
+const STANDUP = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_cXVldWUtbW9kZS1zdGFuZHVw%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d';
+const STANDUP_RESOURCE = `communications/onlineMeetings(joinWebUrl='${encodeURIComponent(STANDUP)}')/meetingCallEvents`;
+/** Scenario 12: how long Graph cannot return the records notified before the webhook processes stop. */
+const RECORDS_PENDING_MS = 30_000;
+/** Scenario 13: Redis down this long (n8n's processes give up on Redis after 10 s: QUEUE_BULL_REDIS_TIMEOUT_THRESHOLD). */
+const REDIS_DOWN_MS = 4_000;
+/** The trigger's first sweep for missed records comes this long after its timer starts. */
+const FIRST_SWEEP_DELAY_MS = 60_000;
 let env: QueueModeEnvironment;
 let workflow: TriggerWorkflow;
 
@@ -41,10 +50,13 @@ beforeAll(async () => {
 	env = await QueueModeEnvironment.start({
 		simulator: { maxSubscriptionLifetimeMinutes: 1, minSubscriptionLifetimeMinutes: 0 },
 		webhookProcesses: 2,
-		// Manual runs go to the workers, as they always do in n8n 3 (scenario 8); production runs are unaffected.
+		appPermissions: ['CallEvents.Read.All', 'User.Read.All', 'CallRecords.Read.All', 'OnlineMeetings.Read.All'],
+		// Manual runs go to the workers, as they always do in n8n 3 (scenarios 8 and 15); production runs are unaffected.
 		n8nEnv: { OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true' },
 	});
 	process.stderr.write(`queue mode: Postgres, Redis, main, 2 webhook processes, worker ready in ${Math.round((Date.now() - startedAt) / 1000)} s\n`);
+	env.sim.addMeeting(STANDUP, adele.id);
+	env.sim.grantMeetingAccessPolicy(CLIENT_ID);
 	workflow = await env.createTriggerWorkflow('Teams calls e2e (queue mode)', {
 		users: WATCHED.map((u) => u.id),
 		options: { lifetimeMinutes: 1 },
@@ -437,5 +449,233 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		process.stderr.write(`scenario 8: manual execution ${manual[0].mode} ${manual[0].status}, ${env.itemsOf(manual[0]).length} item(s), run by the worker\n`);
 		expect(manual[0]).toMatchObject({ mode: 'manual', status: 'success' });
 		expect(env.itemsOf(manual[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: bianca.id, callId: event.callId })]);
+	});
+});
+
+describe('real queue-mode n8n: call records and meeting call events, read and decrypted on the worker', () => {
+	let records: TriggerWorkflow;
+	let meeting: TriggerWorkflow;
+	/** Scenario 11's record, which ran: the sweep (scenario 14) lists it and must not run it again. */
+	let ranBefore: StoredCallRecord;
+	const recordSubscription = () => {
+		const live = env.live(records);
+		if (live.length !== 1) throw new Error(`the call-records workflow has ${live.length} live subscriptions`);
+		return live[0];
+	};
+	const meetingSubscription = () => {
+		const live = env.live(meeting);
+		if (live.length !== 1) throw new Error(`the meeting workflow has ${live.length} live subscriptions`);
+		return live[0];
+	};
+	const readsOf = (recordId: string) => env.sim.findRequests({ method: 'GET', path: new RegExp(`/communications/callRecords/${recordId}$`) });
+	const callIdsIn = (executions: N8nExecution[]) => executions.flatMap((e) => env.itemsOf(e).map((i) => String(i.callId)));
+	const eventTimesIn = (executions: N8nExecution[]) => executions.flatMap((e) => env.itemsOf(e).map((i) => String(i.eventDateTime)));
+	/** A call of the watched users that ended `minutesAgo` and that Graph last changed a minute later (or now). */
+	const callEnded = (minutesAgo: number, extra: Parameters<typeof env.sim.addCallRecord>[0] = {}) =>
+		env.sim.addCallRecord({
+			type: 'groupCall',
+			modalities: ['audio'],
+			organizer: adele,
+			participants: [adele, bianca],
+			endDateTime: graphDateTime(Date.now() - minutesAgo * 60_000),
+			lastModifiedDateTime: graphDateTime(Date.now() - Math.max(0, minutesAgo - 1) * 60_000),
+			...extra,
+		});
+
+	/** The same notification to each webhook process in turn, each after the previous one's execution finished. */
+	async function deliverToEachWebhookProcess(target: TriggerWorkflow, item: Parameters<typeof env.sim.sendBatch>[0][number]): Promise<N8nExecution[]> {
+		const before = (await env.executions(target)).length;
+		const routedBefore = env.publicAddress.log.length;
+		for (let delivery = 0; delivery < 3; delivery++) {
+			const [result] = await env.sim.sendBatch([item]);
+			expect(result.status).toBe(202);
+			await env.waitForExecutions(target, before + delivery + 1);
+		}
+		await sleep(3_000);
+		const deliveries = env.publicAddress.log.slice(routedBefore).filter((r) => r.method === 'POST' && r.path.startsWith('/webhook/'));
+		expect(deliveries.map((r) => r.status)).toEqual([202, 202, 202]);
+		expect(deliveries[0].upstream).not.toBe(deliveries[1].upstream);
+		const executions = (await env.waitForExecutions(target, before + 3)).slice(before);
+		expect(executions).toHaveLength(3);
+		await expectQueuedByWebhookRunByWorker(executions);
+		return executions;
+	}
+
+	it('10. activate a call-records and a meeting workflow on the main: one subscription each', async () => {
+		records = await env.createTriggerWorkflow('Call records (queue mode)', {
+			source: 'callRecords',
+			recordUsers: WATCHED.map((u) => u.id),
+			recordEvents: ['callEnded'],
+			recordOptions: { lifetimeMinutes: 1, waitForRecordSeconds: 90 },
+		});
+		// Meeting items have no call ID, so the Remove Duplicates branch (keyed by call ID) would hide them.
+		meeting = await env.createTriggerWorkflow('Meeting call events (queue mode)', { source: 'meetingCallEvents', meetingJoinUrls: [STANDUP], meetingOptions: { lifetimeMinutes: 1 } }, { removeDuplicates: false });
+		await env.api.activate(records.id);
+		await env.api.activate(meeting.id);
+		const [recordSub] = await env.waitForSubscriptions(records, ['communications/callRecords']);
+		const [meetingSub] = await env.waitForSubscriptions(meeting, [STANDUP_RESOURCE]);
+		expect(recordSub).toMatchObject({ changeType: 'created', includeResourceData: false });
+		expect(meetingSub).toMatchObject({ changeType: 'updated', includeResourceData: true });
+	});
+
+	it('11. the same call-record notification, and the same meeting notification, delivered to each webhook process in turn: each runs once, on the worker', async () => {
+		ranBefore = callEnded(12);
+		const recordRuns = (await env.runs(records)).length;
+		const recordExecutions = await deliverToEachWebhookProcess(records, env.sim.callRecordNotificationFor(recordSubscription(), ranBefore.id));
+		expect(recordExecutions.map((e) => callIdsIn([e]))).toEqual([[ranBefore.id], [], []]);
+		env.expectEndedAtTrigger(recordExecutions.slice(1));
+		expect(await env.runs(records)).toHaveLength(recordRuns + 1);
+		// The worker read it once; the later executions found it in n8n's database after reading (another process's
+		// memory cannot say it ran).
+		expect(readsOf(ranBefore.id).filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+
+		const event = env.sim.buildMeetingCallEvent({ kind: 'callStarted', eventDateTime: '2026-12-07T09:00:00.000Z' });
+		const meetingRuns = (await env.runs(meeting)).length;
+		const meetingExecutions = await deliverToEachWebhookProcess(meeting, env.sim.meetingNotificationFor(meetingSubscription(), event));
+		expect(meetingExecutions.map((e) => env.itemsOf(e).map((i) => [i.event, i.eventDateTime]))).toEqual([[['callStarted', '2026-12-07T09:00:00.000Z']], [], []]);
+		env.expectEndedAtTrigger(meetingExecutions.slice(1));
+		expect(await env.runs(meeting)).toHaveLength(meetingRuns + 1);
+		process.stderr.write(`scenario 11: 3 deliveries each -> call records ${runsOf(recordExecutions).length} run, meeting ${runsOf(meetingExecutions).length} run\n`);
+	});
+
+	it(`12. records Graph cannot return for ${RECORDS_PENDING_MS / 1000} s, then one webhook process stopped (SIGTERM) and the other killed (SIGKILL): every record reaches the workflow once`, async () => {
+		const sub = recordSubscription();
+		const runsBefore = (await env.runs(records)).length;
+		const pending = [callEnded(0, { notReadableForMs: RECORDS_PENDING_MS }), callEnded(0, { notReadableForMs: RECORDS_PENDING_MS })];
+		const routedBefore = env.publicAddress.log.length;
+		for (const record of pending) {
+			const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, record.id)]);
+			expect(result.status).toBe(202);
+			expect(result.attempts[0].withinAckWindow).toBe(true);
+		}
+		const took = env.publicAddress.log.slice(routedBefore).filter((r) => r.method === 'POST').map((r) => r.upstream);
+		expect(new Set(took)).toEqual(new Set(['webhook-0', 'webhook-1']));
+		const stoppedAt = Date.now();
+		await env.webhook(0).stop();
+		const killedAt = await env.kill(env.webhook(1));
+		await Promise.all([env.webhook(0).start(), env.webhook(1).start()]);
+		expect(env.webhook(0).logs()).toContain('Received SIGTERM');
+
+		const runs = (await env.waitForRuns(records, runsBefore + pending.length, RECORDS_PENDING_MS + 90_000)).slice(runsBefore);
+		await sleep(3_000);
+		expect(await env.runs(records)).toHaveLength(runsBefore + pending.length);
+		expect(callIdsIn(runs).sort()).toEqual(pending.map((r) => r.id).sort());
+		await expectQueuedByWebhookRunByWorker(runs);
+		for (const record of pending) {
+			const reads = readsOf(record.id);
+			// Asked while Graph had it not, by the worker, before and after both webhook processes went away.
+			expect(reads[0].status).toBe(404);
+			expect(reads.filter((r) => r.status === 200)).toHaveLength(1);
+			expect(reads.find((r) => r.status === 200)!.time).toBeGreaterThan(killedAt);
+		}
+		process.stderr.write(`scenario 12: ${pending.length} records pending ${RECORDS_PENDING_MS / 1000} s, webhook processes stopped ${Date.now() - stoppedAt} ms ago: ${runs.length} run(s)\n`);
+	});
+
+	it(`13. Redis down for ${REDIS_DOWN_MS / 1000} s while Graph delivers, retrying: every call record and meeting event runs once afterwards`, async () => {
+		const recordSub = await waitFor('the call-records subscription', () => env.live(records)[0], 60_000);
+		const meetingSub = await waitFor('the meeting subscription', () => env.live(meeting)[0], 60_000);
+		const recordRunsBefore = (await env.runs(records)).length;
+		const meetingRunsBefore = (await env.runs(meeting)).length;
+		const sentRecords = [callEnded(0), callEnded(0)];
+		const sentEvents = ['2026-12-07T10:00:00.000Z', '2026-12-07T10:30:00.000Z'].map((at) => env.sim.buildMeetingCallEvent({ kind: 'callStarted', eventDateTime: at }));
+		await env.redis!.stop();
+		const downAt = Date.now();
+		const graph = { retries: 8, retryDelayMs: 1_000 };
+		const deliveries = [
+			...sentRecords.map((r) => env.sim.sendBatch([env.sim.callRecordNotificationFor(recordSub, r.id)], graph)),
+			...sentEvents.map((e) => env.sim.sendBatch([env.sim.meetingNotificationFor(meetingSub, e)], graph)),
+		];
+		await sleep(REDIS_DOWN_MS);
+		await env.redis!.resume();
+		const upAt = Date.now();
+		const results = (await Promise.all(deliveries)).map(([r]) => r);
+		expect(results.filter((r) => !r.delivered)).toEqual([]);
+		const attempts = results.reduce((sum, r) => sum + r.attempts.length, 0);
+
+		const recordRuns = (await env.waitForRuns(records, recordRunsBefore + sentRecords.length, 90_000)).slice(recordRunsBefore);
+		const meetingRuns = (await env.waitForRuns(meeting, meetingRunsBefore + sentEvents.length, 90_000)).slice(meetingRunsBefore);
+		await sleep(5_000);
+		expect(await env.runs(records)).toHaveLength(recordRunsBefore + sentRecords.length);
+		expect(await env.runs(meeting)).toHaveLength(meetingRunsBefore + sentEvents.length);
+		expect(callIdsIn(recordRuns).sort()).toEqual(sentRecords.map((r) => r.id).sort());
+		expect(eventTimesIn(meetingRuns).sort()).toEqual(sentEvents.map((e) => String(e.eventDateTime)).sort());
+		process.stderr.write(
+			`scenario 13: Redis down ${upAt - downAt} ms; ${results.length} notifications in ${attempts} attempts ` +
+				`(statuses ${results.map((r) => r.attempts.map((a) => a.status ?? a.error).join('/')).join(', ')}); each ran once\n`,
+		);
+	});
+
+	it('14. every n8n process down while calls end (Graph\'s records of the last 30 minutes, no notification): the main\'s first sweep runs each once on the worker; the record that ran before does not run again', async () => {
+		const runsBefore = await env.runs(records);
+		let missed: StoredCallRecord[] = [];
+		await env.restartAll(() => {
+			// Down for what Graph sees as 30 minutes: records of calls that ended meanwhile, whose notification never came.
+			missed = [28, 20, 13].map((minutesAgo) => callEnded(minutesAgo));
+		});
+		const readyAt = env.main.readyAt;
+		await env.waitForSubscriptions(records, ['communications/callRecords'], 60_000);
+		const swept = await waitFor(
+			'the sweep to run the missed records',
+			async () => {
+				const found = (await env.runs(records)).filter((e) => e.mode === 'trigger');
+				return missed.every((r) => callIdsIn(found).includes(r.id)) ? found : undefined;
+			},
+			Math.max(5_000, readyAt + FIRST_SWEEP_DELAY_MS + 90_000 - Date.now()),
+			1_000,
+		);
+		await sleep(5_000);
+		const runs = (await env.runs(records)).slice(runsBefore.length);
+		const ids = callIdsIn(runs);
+		for (const record of missed) expect(ids.filter((id) => id === record.id)).toHaveLength(1);
+		expect(ids.filter((id) => id === ranBefore.id)).toEqual([]);
+		expect(env.itemsOf(swept[0])[0]).toMatchObject({ event: 'callEnded', detectedBy: 'sweep', subscriptionId: null });
+		// Started by the main's timer, queued by the main, run by the worker.
+		const enqueuedByMain = env.executionIdsIn(env.main, 'Enqueued execution');
+		const finishedByWorker = env.executionIdsIn(env.worker, 'Worker finished execution');
+		for (const execution of swept) {
+			expect(enqueuedByMain).toContain(execution.id);
+			expect(finishedByWorker).toContain(execution.id);
+		}
+		const lists = env.sim.findRequests({ method: 'GET', path: /\/communications\/callRecords$/ }).filter((r) => r.time >= readyAt);
+		process.stderr.write(`scenario 14: first sweep listed ${lists[0].time - readyAt} ms after the main's readiness; ${missed.length} missed records ran once, in ${swept.length} execution(s)\n`);
+	});
+
+	it('15. deactivate both, then "listen for test event" for each source with manual runs on the worker: the decrypted or read item reaches the editor', async () => {
+		await env.api.deactivate(records.id);
+		await env.api.deactivate(meeting.id);
+		await waitFor('no subscription left', () => env.sim.subscriptions().length === 0, 30_000);
+
+		const manualRunOnWorker = async (send: () => Promise<void>) => {
+			const finishedBefore = env.executionIdsIn(env.worker, 'Worker finished execution');
+			await send();
+			const id = await waitFor(
+				'the worker to finish the manual execution',
+				() => env.executionIdsIn(env.worker, 'Worker finished execution').find((e) => !finishedBefore.includes(e)),
+				90_000,
+				500,
+			);
+			const read = await env.api.public<N8nExecution>('GET', `/executions/${id}?includeData=true`);
+			expect(read.status).toBe(200);
+			expect(read.body).toMatchObject({ mode: 'manual', status: 'success' });
+			return env.itemsOf(read.body);
+		};
+
+		const [recordTest] = await env.listenForTestEvent(records, 1);
+		const record = callEnded(0);
+		const recordItems = await manualRunOnWorker(async () => {
+			const [result] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(recordTest, record.id)]);
+			expect(result.status).toBe(202);
+		});
+		expect(recordItems).toEqual([expect.objectContaining({ event: 'callEnded', callId: record.id, detectedBy: 'notification' })]);
+		await waitFor('the test subscription deleted', () => env.sim.subscriptions().length === 0, 30_000);
+
+		const [meetingTest] = await env.listenForTestEvent(meeting, 1);
+		const event = env.sim.buildMeetingCallEvent({ kind: 'callEnded', eventDateTime: '2026-12-07T11:00:00.000Z' });
+		const meetingItems = await manualRunOnWorker(async () => {
+			const [result] = await env.sim.sendBatch([env.sim.meetingNotificationFor(meetingTest, event)]);
+			expect(result.status).toBe(202);
+		});
+		expect(meetingItems).toEqual([expect.objectContaining({ event: 'callEnded', joinWebUrl: STANDUP, eventDateTime: '2026-12-07T11:00:00.000Z', data: event })]);
+		process.stderr.write(`scenario 15: manual runs on the worker: ${recordItems.length} call record, ${meetingItems.length} meeting event\n`);
 	});
 });

@@ -37,6 +37,8 @@ export interface QueueModeOptions {
 	webhookProcesses?: number;
 	/** Extra environment for every n8n process. */
 	n8nEnv?: Record<string, string>;
+	/** The app registration's application permissions (default: what Call Events needs). */
+	appPermissions?: string[];
 	keep?: boolean;
 }
 
@@ -191,7 +193,7 @@ export class QueueModeEnvironment extends TriggerEnvironment {
 		const env = new QueueModeEnvironment(tmp, options);
 		try {
 			await env.startServices();
-			const tenant = await startTenantSimulator(options.simulator);
+			const tenant = await startTenantSimulator(options.simulator, options.appPermissions);
 			env.sim = tenant.sim;
 			env.clientSecret = tenant.clientSecret;
 			const { tls, serverCert, certificate } = writeCertificates(tmp);
@@ -297,6 +299,19 @@ export class QueueModeEnvironment extends TriggerEnvironment {
 		await this.main.stop();
 		await whileStopped?.();
 		await this.main.start();
+		await this.api.login();
+	}
+
+	/**
+	 * Every n8n process stopped (worker, webhook processes, then the main), `whileStopped`, and all started again, the
+	 * main first: an instance that was down.
+	 */
+	async restartAll(whileStopped?: () => void | Promise<void>): Promise<void> {
+		const byRank = [...this.processes.entries()].sort(([a], [b]) => rank(a) - rank(b));
+		for (const [, p] of byRank) await p.stop();
+		await whileStopped?.();
+		await this.main.start();
+		await Promise.all(byRank.filter(([name]) => name !== 'main').map(([, p]) => p.start()));
 		await this.api.login();
 	}
 

@@ -214,18 +214,26 @@ export class PostgresServer {
 
 /** A Redis without persistence on a free loopback port. */
 export class RedisServer {
-	private constructor(private readonly server: SupervisedServer) {}
+	private constructor(
+		private readonly server: SupervisedServer,
+		private readonly dir: string,
+	) {}
 
 	static async start(dir: string): Promise<RedisServer> {
 		mkdirSync(dir, { recursive: true });
 		const port = await freePort();
-		const server = new SupervisedServer('redis', port, path.join(dir, 'redis.log'));
-		await server.start(
+		const redis = new RedisServer(new SupervisedServer('redis', port, path.join(dir, 'redis.log')), dir);
+		await redis.resume();
+		return redis;
+	}
+
+	/** Starts the server (again, after `stop`) on its port: what the n8n processes reconnect to after an outage. */
+	async resume(): Promise<void> {
+		await this.server.start(
 			redisServerBin(),
-			['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-			dir,
+			['--port', String(this.server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+			this.dir,
 		);
-		return new RedisServer(server);
 	}
 
 	get port(): number {

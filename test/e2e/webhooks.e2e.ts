@@ -176,6 +176,30 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		env.expectEndedAtTrigger(executions.filter((e) => !runs.includes(e)));
 	});
 
+	it('2d. a call event as Graph documents it (no notification id, no event time), delivered byte for byte three times: the workflow runs once', async () => {
+		const before = await counts();
+		const sub = subscriptionOf(adele.id);
+		const event = env.sim.buildCallEvent(sub, { kind: 'started', extra: { eventDateTime: undefined } });
+		const notification = env.sim.notificationFor(sub, event, { id: undefined });
+		expect(notification).not.toHaveProperty('id');
+		const body = JSON.stringify({ value: [notification], validationTokens: [env.sim.validationTokenFor(sub.applicationId, sub.tenantId)] });
+		for (let delivery = 0; delivery < 3; delivery++) {
+			const result = await env.sim.deliver(sub.notificationUrl, body);
+			expect(result.status).toBe(202);
+		}
+		await env.waitForExecutions(workflow, before.executions + 3);
+		await expectNoNewExecution(before.executions + 3);
+		const executions = (await env.executions(workflow)).slice(before.executions);
+		expect(runsOf(executions).map((e) => env.itemsOf(e).map((i) => i.callId))).toEqual([[event.callId]]);
+		env.expectEndedAtTrigger(executions.filter((e) => runsOf([e]).length === 0));
+		// A new event shaped the same way is not taken for it.
+		const next = env.sim.buildCallEvent(sub, { kind: 'started', extra: { eventDateTime: undefined } });
+		const [result] = await env.sim.sendBatch([env.sim.notificationFor(sub, next, { id: undefined })]);
+		expect(result.status).toBe(202);
+		const runs = await env.waitForRuns(workflow, before.runs + 2);
+		expect(env.itemsOf(runs[before.runs + 1]).map((i) => i.callId)).toEqual([next.callId]);
+	});
+
 	it('3. forged, tampered, wrong-clientState and unknown-subscription notifications run nothing; n8n stays healthy', async () => {
 		const before = await counts();
 		const sub = subscriptionOf(adele.id);
