@@ -90,7 +90,7 @@ export const callRecordProperties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to list the call records of the last 4 hours every 15 minutes and run the workflow once for each record of a watched user whose notification never came (Graph has had hours-long notification outages); not in queue mode',
+					'Whether to list the call records of the last 4 hours every 15 minutes and run the workflow once for each record of a watched user whose notification never came (Graph has had hours-long notification outages); in queue mode the main lists them and the workers run them',
 			},
 			lifetimeOption(CALL_RECORDS_MAX_LIFETIME_MINUTES),
 			{
