@@ -93,7 +93,7 @@ export function resolveCloudEndpoints(
 /**
  * The v1 issuers (`iss` of a token whose `ver` is 1.0) of a tenant in this cloud: the security token
  * service host of the v1 OpenID configuration. Graph's validation tokens are v1 tokens today; the v2
- * issuer comes from the tenant's v2 OpenID configuration instead (see lib/validation/openIdConfiguration).
+ * issuer comes from the tenant's v2 OpenID configuration instead (see lib/validation/tenantSigningKeys.ts).
  * US Government tokens name the cloud's login host; a custom cloud may use either form.
  */
 export function v1TokenIssuers(endpoints: CloudEndpoints, tenantId: string): string[] {

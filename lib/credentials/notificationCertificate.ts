@@ -85,3 +85,8 @@ export function readNotificationCertificate(data: ICredentialDataDecryptedObject
 	const key = createHash('sha256').update(JSON.stringify(data)).digest('hex');
 	return parsed.getOrCreate(key, () => buildNotificationCertificate(data));
 }
+
+/** What a process restart does to the parsed certificates; for tests. */
+export function forgetParsedNotificationCertificates(): void {
+	parsed.clear();
+}

@@ -32,17 +32,18 @@ export interface MeetingCallEvent {
 	left: MeetingParticipant[];
 }
 
-const KINDS: Record<string, MeetingEventKind> = {
-	callstarted: 'callStarted',
-	callended: 'callEnded',
-	rosterupdated: 'rosterUpdated',
-	callrosterupdate: 'rosterUpdated',
-};
+/** A Map, not an object: a received "constructor" or "__proto__" must not find Object.prototype's members. */
+const KINDS = new Map<string, MeetingEventKind>([
+	['callstarted', 'callStarted'],
+	['callended', 'callEnded'],
+	['rosterupdated', 'rosterUpdated'],
+	['callrosterupdate', 'rosterUpdated'],
+]);
 
 export function normaliseMeetingEventType(value: unknown): MeetingEventKind {
 	if (typeof value !== 'string') return 'unknown';
 	const lastSegment = value.trim().replace(/^\{+|\}+$/g, '').split('.').pop() ?? '';
-	return KINDS[lastSegment.toLowerCase()] ?? 'unknown';
+	return KINDS.get(lastSegment.toLowerCase()) ?? 'unknown';
 }
 
 export function readMeetingCallEvent(payload: Record<string, unknown>): MeetingCallEvent {

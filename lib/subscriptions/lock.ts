@@ -16,3 +16,8 @@ export async function withLock<T>(key: string, work: () => Promise<T>): Promise<
 		if (tails.get(key) === tail) tails.delete(key);
 	}
 }
+
+/** What a process restart does to the locks: the work that held them is gone with the process; for tests. */
+export function forgetLocks(): void {
+	tails.clear();
+}

@@ -34,7 +34,11 @@ async function applyLifecycleEvents(
 		);
 	});
 	if (outcome.changed) {
-		// n8n saves this only when the request starts no execution, which is the lifecycle URL's case.
+		// n8n 2.41.1 saves a request's static data in its response callback. It calls that callback before
+		// starting the execution when webhook() answered itself (noWebhookResponse, as here, even with missed
+		// items to run) and after it when n8n answers, by when the change is no longer marked and is lost
+		// (test/support/n8nTriggerHarness.ts). So a request that changes the state always answers itself.
+		// Lost anyway, the next renewal finds the subscription by its clientState (ensureSubscription).
 		writeSubscriptionState(context.getWorkflowStaticData('node'), outcome.state);
 		rememberState(triggerKey, outcome.state);
 	}

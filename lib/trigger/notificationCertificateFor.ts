@@ -2,6 +2,7 @@ import type { IExecuteFunctions, IHookFunctions, ITriggerFunctions, IWebhookFunc
 
 import { BoundedCache } from '../boundedCache';
 import {
+	forgetParsedNotificationCertificates,
 	readNotificationCertificate,
 	type NotificationCertificate,
 } from '../credentials/notificationCertificate';
@@ -40,4 +41,10 @@ export async function notificationCertificateFor(
 	const certificate = readNotificationCertificate(await context.getCredentials(NOTIFICATION_CERTIFICATE_CREDENTIAL));
 	if (credentialId) loaded.set(credentialId, { certificate, loadedAt: now });
 	return certificate;
+}
+
+/** What a process restart does to the certificates in memory; for tests. */
+export function forgetNotificationCertificates(): void {
+	loaded.clear();
+	forgetParsedNotificationCertificates();
 }

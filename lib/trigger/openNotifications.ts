@@ -8,6 +8,11 @@ import { notificationCertificateFor } from './notificationCertificateFor';
 const POOL_WARNING_INTERVAL_MS = 10 * 60_000;
 let lastPoolWarningAt = 0;
 
+/** What a process restart does to the warning's interval; for tests. */
+export function forgetPoolWarning(): void {
+	lastPoolWarningAt = 0;
+}
+
 /**
  * The encrypted content of each rich notification of a batch, opened with the certificate credential
  * that holds the keys it names: one outcome per notification, in order.

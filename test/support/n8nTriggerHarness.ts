@@ -96,6 +96,11 @@ export interface RecordedExecution {
 }
 
 const NODE_NAME = 'Teams Call Trigger';
+
+/** n8n-workflow's ObservableObject flag: set by any write to the workflow's static data since it was made. */
+function dataChanged(workflow: Workflow): boolean {
+	return (workflow.staticData as IDataObject & { __dataChanged?: boolean }).__dataChanged === true;
+}
 const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
 
 /**
@@ -103,8 +108,15 @@ const NODE_TYPE = 'CUSTOM.microsoftTeamsCallTrigger';
  * HookContext, WebhookContext and TriggerContext and a real HTTPS endpoint, and modelling what n8n
  * 2.41 does with static data (measured in shared/reference/n8n-hybrid-trigger.md):
  * - the "database" copy is saved after activation and deactivation;
- * - each webhook request works on a fresh copy loaded from the database, saved only when the
- *   request starts no execution;
+ * - each webhook request works on a fresh copy loaded from the database. n8n saves it, when
+ *   changed (`__dataChanged`), in its response callback (live-webhooks.js, saveStaticData), and
+ *   webhook-helpers.js calls that callback before it starts an execution when webhook() started none or
+ *   answered itself (`noWebhookResponse: true`), after it when n8n answers once the execution is
+ *   stored. By then WorkflowRunner.run (establishContextForPersistence) has built a second Workflow on
+ *   the same object, which clears `__dataChanged`: the change is lost;
+ * - the execution works on a copy loaded from the database when it starts (prepareNewExecution; in
+ *   queue mode the job carries that copy), saved at its end only if the execution changed it, and never
+ *   in manual mode;
  * - the trigger (timer) works on the activation's in-memory copy, which is never saved.
  */
 export class TriggerHarness {
@@ -463,22 +475,24 @@ export class TriggerHarness {
 			[],
 			null,
 		);
-		const before = JSON.stringify(workflow.staticData);
 		try {
 			const result = await this.nodeType.webhook!.call(context);
 			let execution: RecordedExecution | undefined;
+			const savedBeforeStart = !result.workflowData || result.noWebhookResponse === true;
+			if (!isTest && savedBeforeStart && dataChanged(workflow)) this.saveFrom(workflow);
 			if (result.workflowData) {
 				const admitted = result.workflowData[0] ?? [];
 				execution = { mode, items: [], admitted, answeredBeforeStart: response.headersSent };
 				this.executions.push(execution);
-			} else if (!isTest && JSON.stringify(workflow.staticData) !== before) {
-				this.saveFrom(workflow);
 			}
 			// n8n answers once the execution is stored, and runs it after: the answer never waits for execute().
 			if (!result.noWebhookResponse && !response.headersSent) this.answerAsN8n(response, description, result.workflowData !== undefined);
 			if (execution) {
+				// Test executions run on the test workflow; production ones on a copy from the database.
+				const executionWorkflow = isTest ? workflow : this.workflowFromDatabase();
 				try {
-					execution.items = await this.runExecute(workflow, mode, execution.admitted);
+					execution.items = await this.runExecute(executionWorkflow, mode, execution.admitted);
+					if (!isTest && dataChanged(executionWorkflow)) this.saveFrom(executionWorkflow);
 				} catch (error) {
 					execution.error = error as Error;
 					capturedLogs.push({ level: 'error', message: `execute() threw: ${(error as Error).message}` });

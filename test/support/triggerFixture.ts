@@ -7,6 +7,9 @@ import { forgetTriggerRuntimes } from '../../lib/delivery/triggerRuntime';
 import { forgetAllLiveStates } from '../../lib/subscriptions/liveSubscriptionStates';
 import { forgetNotificationGraphCredentials } from '../../lib/trigger/notificationGraphClient';
 import { forgetNotificationSigningKeys } from '../../lib/trigger/verifyBatchOrigin';
+import { forgetLocks } from '../../lib/subscriptions/lock';
+import { forgetNotificationCertificates } from '../../lib/trigger/notificationCertificateFor';
+import { forgetPoolWarning } from '../../lib/trigger/openNotifications';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../simulator';
 import { capturedLogs, TriggerHarness } from './n8nTriggerHarness';
 import { CLIENT_ID, simulatorAppCredential, TENANT, USERS } from './simulatorTenant';
@@ -37,6 +40,24 @@ export const certificateCredential = {
 	certificateId: 'teams-calls-test-cert',
 };
 
+/**
+ * Everything the node keeps in a process's memory, dropped as a process restart drops it: live subscription
+ * states and ended activations, locks, token clients, the app and certificate credentials and parsed
+ * certificates, signing keys, the per-trigger runtimes (dedup memory, read limiter, reads in flight) and
+ * the pool warning's interval. The shared key-unwrap worker pool stays: it holds no data between batches.
+ * n8n's database (static data, processed-data table) is the harness's and stays.
+ */
+export function forgetProcessMemory(): void {
+	forgetAllLiveStates();
+	forgetLocks();
+	forgetGraphClients();
+	forgetNotificationGraphCredentials();
+	forgetNotificationCertificates();
+	forgetNotificationSigningKeys();
+	forgetTriggerRuntimes();
+	forgetPoolWarning();
+}
+
 /** A simulator with one tenant, app and three users, and a harness running the trigger against it. */
 export async function startTriggerFixture(
 	parameters: IDataObject,
@@ -49,10 +70,7 @@ export async function startTriggerFixture(
 		withoutCertificateCredential?: boolean;
 	} = {},
 ): Promise<TriggerFixture> {
-	forgetGraphClients();
-	forgetAllLiveStates();
-	forgetNotificationGraphCredentials();
-	forgetTriggerRuntimes();
+	forgetProcessMemory();
 	const sim = await startGraphSimulator({ validationTimeoutMs: 5000, ...options.simulator });
 	sim.registerTenant(TENANT);
 	sim.registerApp({
@@ -77,14 +95,7 @@ export async function startTriggerFixture(
 			await harness.settled();
 			return results;
 		},
-		restart: () =>
-			harness.simulateRestart(() => {
-				forgetAllLiveStates();
-				forgetGraphClients();
-				forgetNotificationSigningKeys();
-				forgetNotificationGraphCredentials();
-				forgetTriggerRuntimes();
-			}),
+		restart: () => harness.simulateRestart(forgetProcessMemory),
 		close: async () => {
 			// Every scenario doubles as a leak check: nothing it logged, reported or emitted holds a secret.
 			const leaks = await secretsFoundIn(sim, harness, { ...appCredentialFor(sim), ...options.appCredential });

@@ -70,6 +70,25 @@ describe('the webhook admits, the execution does the work', () => {
 });
 
 describe('one run per event, across processes and restarts', () => {
+	it('a restart keeps nothing of the process: credentials, certificate, signing keys and dedup memory come back from n8n and Graph', async () => {
+		const sub = await callEvents();
+		const keyFetches = () => fixture.sim.countRequests({ host: 'login', method: 'GET', path: /\/discovery\/(v2\.0\/)?keys$/ });
+		const first = fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'started' }));
+		await fixture.deliver([first]);
+		await fixture.deliver([fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'ended' }))]);
+		// Within one process the certificate is read once and the keys were fetched at activation.
+		const certificateReads = fixture.harness.credentialReads.microsoftGraphNotificationCertificateApi ?? 0;
+		const fetchesBefore = keyFetches();
+		fixture.restart();
+		await fixture.deliver([first]);
+		await fixture.deliver([fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'started' }))]);
+		// The new process read the certificate credential and fetched the signing keys again (once each),
+		expect(fixture.harness.credentialReads.microsoftGraphNotificationCertificateApi).toBe(certificateReads + 1);
+		expect(keyFetches()).toBe(fetchesBefore + 1);
+		// and only n8n's store told it that the first notification had run.
+		expect(fixture.harness.runs.map((run) => run.items.map(({ json }) => json.event))).toEqual([['callStarted'], ['callEnded'], ['callStarted']]);
+	});
+
 	it('call events: the same notification in this process, then in another, runs once', async () => {
 		const sub = await callEvents();
 		const notification = fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'started' }));

@@ -207,6 +207,38 @@ describe('lifecycle notifications', () => {
 		expect(fixture.harness.executions[0].items[0].json).toMatchObject({ event: 'missed', source: 'callEvents', userId: adele.id, userDisplayName: adele.displayName });
 	});
 
+	it('a lifecycle batch that also starts an execution (missed, emitted) saves its state change for the next process', async () => {
+		await activeWithTimer({ options: { emitMissedNotifications: true } });
+		const removed = subscriptionOf(adele);
+		const reauthorized = subscriptionOf(bianca);
+		fixture.sim.removeSubscription(removed.id);
+		clock.advanceMinutes(60);
+		const [result] = await fixture.deliver([
+			fixture.sim.lifecycleNotificationFor(removed, 'subscriptionRemoved'),
+			fixture.sim.lifecycleNotificationFor(reauthorized, 'reauthorizationRequired'),
+			fixture.sim.lifecycleNotificationFor(reauthorized, 'missed'),
+		]);
+		expect(result.status).toBe(202);
+		expect(fixture.harness.executions.map((execution) => execution.items.map(({ json }) => json.event))).toEqual([['missed']]);
+		const restored = subscriptionOf(adele);
+		expect(restored.id).not.toBe(removed.id);
+		// What n8n's database holds: the new ID and the new expiry.
+		const saved = (fixture.harness.staticData.teamsCallSubscriptions as { slots: Array<{ userId: string; subscriptionId: string; expiresAt: string }> }).slots;
+		expect(saved.map(({ userId, subscriptionId, expiresAt }) => ({ userId, subscriptionId, expiresAt }))).toEqual([
+			{ userId: adele.id, subscriptionId: restored.id, expiresAt: restored.expirationDateTime },
+			{ userId: bianca.id, subscriptionId: reauthorized.id, expiresAt: subscriptionOf(bianca).expirationDateTime },
+		]);
+		// Another process starts from that: it never asks for the removed subscription, creates nothing, and
+		// renews nothing that was renewed an hour ago.
+		fixture.restart();
+		fixture.sim.clearRequests();
+		await fixture.harness.startTrigger('init');
+		await fixture.harness.activate('init');
+		expect(fixture.sim.countRequests({ path: `/beta/subscriptions/${removed.id}` })).toBe(0);
+		expect(creates()).toBe(0);
+		expect(fixture.sim.subscriptions()).toHaveLength(2);
+	});
+
 	it('refuses a lifecycle event with a wrong clientState', async () => {
 		await activeWithTimer();
 		const sub = subscriptionOf(adele);
