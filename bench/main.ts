@@ -53,6 +53,7 @@ interface QueueSummary {
 		undelivered: number;
 		replyMedianMs: number;
 		replyP99Ms: number;
+		replyMaxMs: number;
 		allAnsweredMs: number;
 		allFinishedMs: number;
 		eventsPerSecond: number;
@@ -295,8 +296,10 @@ async function main() {
 
 	if (parts.has(7)) {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const { benchQueue } = require('./queue') as { benchQueue: () => Promise<QueueSummary> };
-		const queue = await benchQueue();
+		const { benchQueue } = require('./queue') as {
+			benchQueue: (events?: number, batches?: number[], concurrency?: number, lazyIsolates?: boolean) => Promise<QueueSummary>;
+		};
+		const queue = await benchQueue(undefined, undefined, undefined, flag('lazy-isolates'));
 		results.queue = queue;
 		sections.push(
 			`Part 7 — queue mode, real n8n 2.41.1 (${queue.processes}; worker concurrency ${queue.workerConcurrency}; n8n log level ${queue.logLevel}): ` +
@@ -331,9 +334,19 @@ async function main() {
 		}
 		for (const r of queue.rows) {
 			targets.push({
-				target: `queue mode, ${r.endpoint}, POSTs of ${r.batch}, ${r.concurrency} in flight: every POST answered 2xx within Graph's 3 s`,
-				measured: `${r.posts - r.notAcknowledged}/${r.posts} on the first attempt (p99 ${fmt(r.replyP99Ms)} ms)`,
-				holds: r.notAcknowledged === 0,
+				target: `queue mode, ${r.endpoint}, POSTs of ${r.batch}, ${r.concurrency} in flight: every POST answered 2xx within Graph's 3 s, none later than 2.9 s`,
+				measured: `${r.posts - r.notAcknowledged}/${r.posts} on the first attempt (p99 ${fmt(r.replyP99Ms)} ms, max ${fmt(r.replyMaxMs)} ms)`,
+				holds: r.notAcknowledged === 0 && r.replyMaxMs <= 2_900,
+			});
+		}
+		for (const r of queue.rows.filter((row) => row.distinctCallIds !== undefined)) {
+			const floor = queue.rows.find((row) => row.distinctCallIds === undefined && row.batch === r.batch);
+			if (!floor) continue;
+			const ratio = r.replyMedianMs / floor.replyMedianMs;
+			targets.push({
+				target: `queue mode, POSTs of ${r.batch}: the trigger's reply median within 1.5x n8n's Webhook node's`,
+				measured: `${fmt(r.replyMedianMs)} vs ${fmt(floor.replyMedianMs)} ms (${ratio.toFixed(2)}x)`,
+				holds: ratio <= 1.5,
 			});
 		}
 	}
