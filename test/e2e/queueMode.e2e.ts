@@ -131,6 +131,23 @@ async function expectQueuedByWebhookRunByWorker(executions: Array<{ id: string }
 	}
 }
 
+/**
+ * The execution the worker finished after those it had finished in `finishedBefore`, found by the worker's log and
+ * read by ID: n8n's execution list leaves out executions the main counts as running, and once a finished offloaded
+ * manual run did not show up in the list within 60 s.
+ */
+async function manualExecutionFinishedByWorker(finishedBefore: string[], timeoutMs = 60_000): Promise<N8nExecution> {
+	const id = await waitFor(
+		'the worker to finish the manual execution',
+		() => env.executionIdsIn(env.worker, 'Worker finished execution').find((e) => !finishedBefore.includes(e)),
+		timeoutMs,
+		500,
+	);
+	const read = await env.api.public<N8nExecution>('GET', `/executions/${id}?includeData=true`);
+	expect(read.status).toBe(200);
+	return read.body;
+}
+
 describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Redis', () => {
 	it('1. activate on the main: exactly one subscription per user, the handshakes answered by the webhook processes', async () => {
 		const routedBefore = env.publicAddress.log.length;
@@ -435,17 +452,7 @@ describe('real queue-mode n8n: main, two webhook processes, worker, Postgres, Re
 		const event = env.sim.buildCallEvent(test, { kind: 'started', direction: 'outgoing' });
 		const [result] = await env.sim.sendBatch([env.sim.notificationFor(test, event)]);
 		expect(result.status).toBe(202);
-		// Found by the worker's log and read by ID: n8n's execution list leaves out executions the main counts as
-		// running, and once a finished offloaded manual run did not show up in the list within 60 s.
-		const manualId = await waitFor(
-			'the worker to finish the manual execution',
-			() => env.executionIdsIn(env.worker, 'Worker finished execution').find((id) => !finishedBefore.includes(id)),
-			60_000,
-			500,
-		);
-		const read = await env.api.public<N8nExecution>('GET', `/executions/${manualId}?includeData=true`);
-		expect(read.status).toBe(200);
-		const manual = [read.body];
+		const manual = [await manualExecutionFinishedByWorker(finishedBefore)];
 		process.stderr.write(`scenario 8: manual execution ${manual[0].mode} ${manual[0].status}, ${env.itemsOf(manual[0]).length} item(s), run by the worker\n`);
 		expect(manual[0]).toMatchObject({ mode: 'manual', status: 'success' });
 		expect(env.itemsOf(manual[0])).toEqual([expect.objectContaining({ event: 'callStarted', userId: bianca.id, callId: event.callId })]);
@@ -648,16 +655,9 @@ describe('real queue-mode n8n: call records and meeting call events, read and de
 		const manualRunOnWorker = async (send: () => Promise<void>) => {
 			const finishedBefore = env.executionIdsIn(env.worker, 'Worker finished execution');
 			await send();
-			const id = await waitFor(
-				'the worker to finish the manual execution',
-				() => env.executionIdsIn(env.worker, 'Worker finished execution').find((e) => !finishedBefore.includes(e)),
-				90_000,
-				500,
-			);
-			const read = await env.api.public<N8nExecution>('GET', `/executions/${id}?includeData=true`);
-			expect(read.status).toBe(200);
-			expect(read.body).toMatchObject({ mode: 'manual', status: 'success' });
-			return env.itemsOf(read.body);
+			const manual = await manualExecutionFinishedByWorker(finishedBefore, 90_000);
+			expect(manual).toMatchObject({ mode: 'manual', status: 'success' });
+			return env.itemsOf(manual);
 		};
 
 		const [recordTest] = await env.listenForTestEvent(records, 1);
