@@ -35,6 +35,11 @@ export interface QueueModeOptions {
 	simulator?: GraphSimulatorOptions;
 	/** How many `n8n webhook` processes behind the public address (default 1). */
 	webhookProcesses?: number;
+	/**
+	 * How many `n8n start` mains on the same Postgres and Redis (default 1). Without n8n's multi-main licence
+	 * there is no leader election: each main counts itself the leader and runs every trigger's timer.
+	 */
+	mains?: number;
 	/** Extra environment for every n8n process. */
 	n8nEnv?: Record<string, string>;
 	/** The app registration's application permissions (default: what Call Events needs). */
@@ -167,6 +172,11 @@ export class QueueModeEnvironment extends TriggerEnvironment {
 		return this.processes.get('main')!;
 	}
 
+	/** The mains: `main` (behind the public address) first, then `main-1`, … */
+	mainProcesses(): N8nProcess[] {
+		return [...this.processes.entries()].filter(([name]) => name === 'main' || name.startsWith('main-')).map(([, p]) => p);
+	}
+
 	get worker(): N8nProcess {
 		return this.processes.get('worker')!;
 	}
@@ -239,6 +249,7 @@ export class QueueModeEnvironment extends TriggerEnvironment {
 			// The main first: it runs the database migrations the others wait for.
 			await (await add('main', 'start', { N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' })).start();
 			const others: N8nProcess[] = [];
+			for (let i = 1; i < (options.mains ?? 1); i++) others.push(await add(`main-${i}`, 'start', { N8N_DISABLE_PRODUCTION_MAIN_PROCESS: 'true' }));
 			for (let i = 0; i < (options.webhookProcesses ?? 1); i++) others.push(await add(`webhook-${i}`, 'webhook'));
 			others.push(await add('worker', 'worker'));
 			await Promise.all(others.map((p) => p.start()));
@@ -300,6 +311,15 @@ export class QueueModeEnvironment extends TriggerEnvironment {
 		await whileStopped?.();
 		await this.main.start();
 		await this.api.login();
+	}
+
+	/** n8n's APIs on one main, with the owner's API key and a login of its own. */
+	async apiOn(main: N8nProcess): Promise<N8nApi> {
+		if (main === this.main) return this.api;
+		const api = new N8nApi(main.baseUrl, this.tlsPaths.caPem);
+		api.apiKey = this.api.apiKey;
+		await api.login();
+		return api;
 	}
 
 	/**

@@ -11,6 +11,12 @@ import { runsOf } from './n8nApi';
 import { sleep } from './n8nProcess';
 
 const [adele, bianca, cyril] = USERS;
+/**
+ * The 202 for 100 sealed notifications waits only for n8n to store the execution (about 13 ms median in
+ * BENCHMARKS part 5); decrypting them first took 57 ms at RSA-2048 and 323 ms at RSA-4096 (part 2). The bound
+ * leaves room for a slow machine and catches the answer waiting for decryption at RSA-4096 or for Graph.
+ */
+const BATCH_ANSWER_BOUND_MS = 300;
 let env: E2eEnvironment;
 let workflow: TriggerWorkflow;
 let production: StoredSubscription[] = [];
@@ -134,7 +140,7 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		});
 	});
 
-	it('2b. a batch of 100 notifications in one POST: one execution with 100 items, answered in under 3 s', async () => {
+	it(`2b. a batch of 100 notifications in one POST: one execution with 100 items, answered within ${BATCH_ANSWER_BOUND_MS} ms`, async () => {
 		const before = await counts();
 		const items = Array.from({ length: 100 }, (_, index) => {
 			const sub = subscriptionOf(USERS[index % 3].id);
@@ -143,7 +149,7 @@ describe('real n8n: a workflow with the Teams call trigger', () => {
 		const [result] = await env.sim.sendBatch(items);
 		expect(result.status).toBe(202);
 		expect(result.attempts).toHaveLength(1);
-		expect(result.attempts[0].responseTimeMs).toBeLessThan(3000);
+		expect(result.attempts[0].responseTimeMs).toBeLessThan(BATCH_ANSWER_BOUND_MS);
 		process.stderr.write(`scenario 2b: 100 notifications answered in ${Math.round(result.attempts[0].responseTimeMs)} ms\n`);
 		const runs = await env.waitForRuns(workflow, before.runs + 1);
 		expect(runs).toHaveLength(before.runs + 1);
