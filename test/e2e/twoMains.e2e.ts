@@ -65,25 +65,47 @@ async function restart(main: N8nProcess, api: N8nApi): Promise<void> {
 }
 
 /** Watches `ms` and returns the samples, the creations and the renewals made meanwhile. */
-async function watch(ms: number): Promise<{ samples: LivenessSamples; creates: number; renewals: number; failedRenewals: number }> {
+async function watch(ms: number): Promise<{ samples: LivenessSamples; creates: number; createsAccepted: number; renewals: number; failedRenewals: number }> {
 	const since = Date.now();
-	const createsBefore = subscriptionCreates(env.sim);
 	const sampler = sampleLiveness(liveCounts);
 	await sleep(ms);
 	const samples = sampler.stop();
 	const renewals = patches(since);
+	const creates = env.sim.findRequests({ method: 'POST', path: /\/subscriptions$/ }).filter((r) => r.time >= since);
 	return {
 		samples,
-		creates: subscriptionCreates(env.sim) - createsBefore,
+		creates: creates.length,
+		createsAccepted: creates.filter((r) => r.status === 201).length,
 		renewals: renewals.length,
 		failedRenewals: renewals.filter((r) => r.status !== 200).length,
 	};
 }
 
+/**
+ * n8n 2.41's publication reconciler (every 10 s, on each main) stops the triggers of a workflow the database
+ * no longer publishes; until it does, the other main's timer may find the subscriptions gone and try to make
+ * them again. Graph refuses: it validates the notification URL first, and n8n no longer serves it.
+ */
+async function expectTimerStoppedOn(main: N8nProcess, deactivatedAt: number): Promise<number> {
+	const stoppedAt = await waitFor(
+		'the other main to stop the trigger',
+		() => {
+			const line = main
+				.logs()
+				.split('\n')
+				.find((l) => l.includes('Deregistered all crons') && Date.parse(l.slice(0, 24)) >= deactivatedAt);
+			return line ? Date.parse(line.slice(0, 24)) : undefined;
+		},
+		30_000,
+	);
+	expect(stoppedAt - deactivatedAt).toBeLessThan(15_000);
+	return stoppedAt - deactivatedAt;
+}
+
 function report(step: string, seen: Awaited<ReturnType<typeof watch>>): void {
 	process.stderr.write(
 		`two mains, ${step}: ${seen.samples.samples} samples, ${seen.samples.gaps.length} without a subscription, ${seen.samples.duplicates.length} with two or more, ` +
-			`${seen.creates} creations, ${seen.renewals} renewals (${seen.failedRenewals} failed)\n`,
+			`${seen.creates} creations asked (${seen.createsAccepted} accepted), ${seen.renewals} renewals (${seen.failedRenewals} failed)\n`,
 	);
 }
 
@@ -130,15 +152,16 @@ describe('two n8n mains on one Postgres and Redis, both running the renewal time
 		expect(env.live(workflow).map((s) => s.id).sort()).toEqual(ids);
 	});
 
-	it('4. deactivated on the second main while the first still runs its timer: none left, and the first makes none again', async () => {
+	it('4. deactivated on the second main while the first still runs its timer: none left, and none made again', async () => {
+		const deactivatedAt = Date.now();
 		await secondApi.deactivate(workflow.id);
 		await waitFor('the subscriptions deleted', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
 		const seen = await watch(AFTER_DEACTIVATION_MS);
-		report('after deactivation on the second main', seen);
-		expect(seen.samples.duplicates).toEqual([]);
+		const stoppedAfter = await expectTimerStoppedOn(first, deactivatedAt);
+		report(`after deactivation on the second main (the first stopped its timer ${stoppedAfter} ms later)`, seen);
 		expect(seen.samples.gaps).toHaveLength(seen.samples.samples * WATCHED.length);
+		expect(seen.createsAccepted).toBe(0);
 		expect(env.live(workflow)).toEqual([]);
-		expect(seen.creates).toBe(0);
 	});
 
 	it('5. activated again on the first main, the second restarted so both hold it, then deactivated on the first: none left', async () => {
@@ -147,12 +170,15 @@ describe('two n8n mains on one Postgres and Redis, both running the renewal time
 		await restart(second, secondApi);
 		await sleep(LIFETIME_MS / 2);
 		expect(env.live(workflow)).toHaveLength(WATCHED.length);
+		const deactivatedAt = Date.now();
 		await firstApi.deactivate(workflow.id);
 		await waitFor('the subscriptions deleted', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
 		const seen = await watch(AFTER_DEACTIVATION_MS);
-		report('after deactivation on the first main', seen);
+		const stoppedAfter = await expectTimerStoppedOn(second, deactivatedAt);
+		report(`after deactivation on the first main (the second stopped its timer ${stoppedAfter} ms later)`, seen);
+		expect(seen.samples.gaps).toHaveLength(seen.samples.samples * WATCHED.length);
+		expect(seen.createsAccepted).toBe(0);
 		expect(env.live(workflow)).toEqual([]);
-		expect(seen.creates).toBe(0);
 		const logs = env.logs();
 		expect(logs).not.toContain('PRIVATE KEY');
 		expect(logs).not.toContain(env.clientSecret);

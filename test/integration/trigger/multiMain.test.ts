@@ -1,9 +1,9 @@
 /**
- * Several n8n mains (multi-main, or two mains started by mistake) share one database and one public
- * webhook URL. n8n runs checkExists/create on every main at `init`, and two leaders can overlap for a
- * moment, so two activations' hooks and two renewal timers may run at once for the same workflow.
- * They must converge to one subscription per user, and whichever activation's state the database
- * keeps (the last save wins) must verify the notifications of the subscriptions left alive.
+ * Two activations of one workflow (two mains' hooks and timers) sharing one database and one public webhook
+ * URL, run in this one process. Here they share the process's per-trigger lock, so their Graph calls take
+ * turns: this proves that whichever order they run in, they converge to one subscription per user and either
+ * saved state (the last save wins) verifies the notifications. Two real mains racing in separate processes are
+ * test/e2e/twoMains.e2e.ts.
  */
 import { useFakeDate } from '../../support/fakeClock';
 import { TriggerHarness } from '../../support/n8nTriggerHarness';
@@ -59,7 +59,7 @@ describe('activation reads the certificate credential', () => {
 	});
 });
 
-describe('two mains activating the same workflow at once', () => {
+describe('two activations of the same workflow in one process (they take turns on its lock)', () => {
 	it('converge to one subscription per user, and either saved state verifies their notifications', async () => {
 		const { first, second } = await twoMains();
 		await Promise.all([first.activate('init'), second.activate('init')]);
