@@ -13,7 +13,7 @@ import { expectRenewedBeforeExpiry, renewalsOf, sampleLiveness, subscriptionCrea
 
 const LIFETIME_MS = 60_000;
 /** Scenario 4 watches this many lifetimes (N8N_E2E_LIFETIMES overrides, for a quicker local run). */
-const LIFETIMES = Number(process.env.N8N_E2E_LIFETIMES ?? 10);
+const LIFETIMES = Number(process.env.N8N_E2E_LIFETIMES ?? 5);
 /** How long after /healthz/readiness a restarted n8n may take to have every subscription back. */
 const RESTART_BOUND_MS = 30_000;
 

@@ -18,7 +18,7 @@ import { sleep } from './n8nProcess';
 import { ONCE_PER_CALL_EVENT, QueueModeEnvironment } from './queueMode';
 
 const LIFETIME_MS = 60_000;
-const RENEWAL_LIFETIMES = Number(process.env.N8N_E2E_QUEUE_LIFETIMES ?? 5);
+const RENEWAL_LIFETIMES = Number(process.env.N8N_E2E_QUEUE_LIFETIMES ?? 3);
 /** How long after the main's readiness the subscriptions must be back (scenario 5). */
 const RECOVERY_BOUND_MS = 30_000;
 
