@@ -80,8 +80,8 @@ async function readCallRecords(
 	for (const [index, candidate] of candidates.entries()) {
 		const outcome = outcomes[index]!;
 		const result = outcome.ok ? outcome.value : { error: outcome.error as Error };
-		if ('notFound' in result) unreadable.push({ id: candidate.id, cause: { notFound: true } });
-		else if ('error' in result) unreadable.push({ id: candidate.id, cause: { error: result.error } });
+		if ('notFound' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { notFound: true } });
+		else if ('error' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { error: result.error } });
 		else read.push({ candidate, record: result.record, version: typeof result.record.version === 'number' ? result.record.version : 0 });
 	}
 

@@ -6,6 +6,8 @@ import { GraphApiError } from '../../graph/graphApiError';
 /** A record a notification or the sweep named that could not be read: it ran nowhere and is not marked as run. */
 export interface UnreadableRecord {
 	id: string;
+	/** A notification named it, or the missed-record sweep listed it. */
+	detectedBy: 'notification' | 'sweep';
 	/** Graph answered 404 for the whole wait; else the error of the last attempt. */
 	cause: { notFound: true } | { error: Error };
 }
@@ -14,9 +16,13 @@ const AFTERWARDS =
 	'Nothing ran for these records and they are not marked as run: retry this execution once the cause is fixed, or let a redelivery or the missed-record sweep (every 15 minutes, records of the last hours) run each once.';
 
 /** What went wrong with one record, and what to fix, in the user's terms. */
-export function explainUnreadable({ id, cause }: UnreadableRecord, waitSeconds: number): string {
+export function explainUnreadable({ id, detectedBy, cause }: UnreadableRecord, waitSeconds: number): string {
 	if ('notFound' in cause) {
-		return `${id}: Microsoft Graph announced this call record (the notification carried the subscription's secret clientState) but answered 404 for all of Wait for New Records (${waitSeconds} s). Graph can take longer to make a record readable: raise Wait for New Records.`;
+		const known =
+			detectedBy === 'sweep'
+				? 'Microsoft Graph listed this call record'
+				: "Microsoft Graph announced this call record (the notification carried the subscription's secret clientState)";
+		return `${id}: ${known} but answered 404 for all of Wait for New Records (${waitSeconds} s). Graph can take longer to make a record readable: raise Wait for New Records.`;
 	}
 	const { error } = cause;
 	if (error instanceof TokenRequestError) {
