@@ -57,3 +57,9 @@ export function stampApp(before: SubscriptionSlot, after: SubscriptionSlot, stat
 	else if (stamped.replacedApp && Date.parse(stamped.replacedApp.until) <= now.getTime()) delete stamped.replacedApp;
 	return stamped;
 }
+
+/** Before the state's `app` changes: every slot that relied on it keeps its own (state saved before slots had one). */
+export function withOwnApps(slots: SubscriptionSlot[], state: SubscriptionState): SubscriptionSlot[] {
+	const shared = state.app;
+	return shared ? slots.map((slot) => (slot.app ? slot : { ...slot, app: shared })) : slots;
+}
