@@ -12,6 +12,9 @@ export interface UnreadableRecord {
 	cause: { notFound: true } | { error: Error };
 }
 
+/** A batch can hold 1,000 records; the description stays readable. */
+const MAX_EXPLAINED = 20;
+
 const AFTERWARDS =
 	'Nothing ran for these records and they are not marked as run: retry this execution once the cause is fixed, or let a redelivery or the missed-record sweep (every 15 minutes, records of the last hours) run each once.';
 
@@ -39,7 +42,8 @@ export function explainUnreadable({ id, detectedBy, cause }: UnreadableRecord, w
 
 /** The failed execution's error: the record IDs and the first cause in the message, every cause in the description. */
 export function unreadableRecordsError(node: INode, unreadable: UnreadableRecord[], waitSeconds: number): NodeOperationError {
-	const explained = unreadable.map((record) => explainUnreadable(record, waitSeconds));
+	const explained = unreadable.slice(0, MAX_EXPLAINED).map((record) => explainUnreadable(record, waitSeconds));
+	if (unreadable.length > MAX_EXPLAINED) explained.push(`… and ${unreadable.length - MAX_EXPLAINED} more.`);
 	const ids = unreadable.map(({ id }) => id);
 	const named = ids.length === 1 ? `call record ${ids[0]}` : `${ids.length} call records (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`;
 	return new NodeOperationError(node, `Could not read ${named} from Microsoft Graph: ${explained[0]!.slice(ids[0]!.length + 2)}`, {
