@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions, ITriggerFunctions } from 'n8n-work
 import { BoundedCache } from '../boundedCache';
 import { RECORD_READS_PER_TRIGGER } from '../callRecords/readCallRecord';
 import { Limiter } from '../concurrency/limiter';
+import { FailedExecutions } from './failedExecutions';
 import { ProcessedDeliveries } from './processedDeliveries';
 
 export type RecordReadOutcome = { record: IDataObject } | { notFound: true } | { error: Error };
@@ -19,6 +20,8 @@ const SWEEP_RETRY_MS = 60 * 60_000;
  */
 export class TriggerRuntime {
 	readonly processed = new ProcessedDeliveries();
+	/** The active trigger's saveFailedExecution, for records an execution could not read. */
+	readonly failedExecutions = new FailedExecutions();
 	/** Graph reads of call records at once, notifications and sweeps together (per process). */
 	readonly recordReads = new Limiter(RECORD_READS_PER_TRIGGER);
 	/** Reads in progress by record ID: a second delivery of the record waits for the same read. */

@@ -89,7 +89,7 @@ export async function createSubscriptions(
 			for (const leftover of found.filter((subscription) => sameResource(subscription.resource, resolved.resource))) {
 				await deleteSubscription(deps.graph, leftover.id);
 			}
-			slots[index] = await postSubscription(deps, state, resolved, 'replace');
+			slots[index] = { ...(await postSubscription(deps, state, resolved, 'replace')), app: deps.app };
 		});
 		outcomes.forEach((outcome, index) => {
 			if (!outcome.ok) fail(slots[index].user, outcome.error);

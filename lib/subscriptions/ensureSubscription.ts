@@ -9,6 +9,7 @@ import {
 import { resolveUser } from '../graph/users';
 import { expiryFor, ourSubscriptionFor, postSubscription, slotWith } from './postSubscription';
 import type { SubscriptionDeps } from './subscriptionDeps';
+import { belongsToOtherApp, stampApp } from './subscriptionApps';
 import { resourceFor } from './subscriptionSettings';
 import { slotFor, type SubscriptionSlot, type SubscriptionState } from './subscriptionState';
 
@@ -48,8 +49,20 @@ export async function ensureSubscription(
 	slot: SubscriptionSlot,
 	mode: EnsureMode,
 ): Promise<SubscriptionSlot> {
+	const ensured = await ensureOnce(deps, state, slot, mode);
+	return stampApp(slot, ensured, state, deps.app, deps.now());
+}
+
+async function ensureOnce(
+	deps: SubscriptionDeps,
+	state: SubscriptionState,
+	slot: SubscriptionSlot,
+	mode: EnsureMode,
+): Promise<SubscriptionSlot> {
 	const now = deps.now();
-	const callsGraph = mode !== 'renewIfDue' || isRenewalDue(slot, state, now);
+	// A subscription of the app the credential named before an edit: the credential's app takes it over now.
+	const otherApp = belongsToOtherApp(slot, state, deps.app);
+	const callsGraph = mode !== 'renewIfDue' || otherApp || isRenewalDue(slot, state, now);
 	if (!callsGraph) return slot;
 	if (!slot.userId) {
 		// Activation could not look the user up; the slot still holds the resource template.
@@ -61,7 +74,7 @@ export async function ensureSubscription(
 		if (certificateId !== slot.certificateId) return moveToCertificate(deps, state, slot, slot.subscriptionId);
 	}
 	if (slot.subscriptionId) {
-		if (mode === 'renewNow' || isRenewalDue(slot, state, now)) {
+		if (mode === 'renewNow' || otherApp || isRenewalDue(slot, state, now)) {
 			const renewed = await renewSubscription(deps.graph, slot.subscriptionId, expiryFor(state, now));
 			if (renewed) {
 				deps.logger.debug(`Renewed Graph subscription ${renewed.id} for ${slot.user} until ${renewed.expirationDateTime}`);

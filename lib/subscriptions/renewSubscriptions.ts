@@ -3,6 +3,7 @@ import { explainSubscriptionError } from './explainSubscriptionError';
 import { hasEnded } from './liveSubscriptionStates';
 import type { RenewalHealth } from './renewalHealth';
 import type { SubscriptionDeps } from './subscriptionDeps';
+import { withOwnApps } from './subscriptionApps';
 import type { SubscriptionState } from './subscriptionState';
 
 export interface RenewalOutcome {
@@ -50,6 +51,6 @@ export async function renewSubscriptions(
 	}
 	// Subscriptions renewed or made with the credential as it is now belong to its app (after an edit of
 	// the credential, a new one); notifications are checked against that app.
-	const app = madeGraphCalls ? deps.app : state.app;
-	return { state: { ...state, app, slots }, reports };
+	if (!madeGraphCalls) return { state: { ...state, slots }, reports };
+	return { state: { ...state, app: deps.app, slots: withOwnApps(slots, state) }, reports };
 }

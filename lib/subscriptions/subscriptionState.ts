@@ -27,6 +27,13 @@ export interface SubscriptionSlot {
 	certificateId?: string;
 	/** What the slot subscribes to when it is not one user's calls (see callSources.ts); absent: a user. */
 	target?: SlotTarget;
+	/** The app registration the subscription belongs to; absent in state saved before: the state's `app`. */
+	app?: SubscriptionApp;
+	/**
+	 * After a switch to another app registration: the previous app, whose subscription this one replaced and
+	 * which Graph keeps delivering until `until` (its expiry), since the new app may not delete it.
+	 */
+	replacedApp?: { app: SubscriptionApp; until: string };
 }
 
 /** Who the subscriptions were made for: what a notification's validation token must name. Not secret. */
@@ -50,7 +57,7 @@ export interface SubscriptionState {
 	lifetimeMinutes: number;
 	/** What the slots were made from; a change of settings means a new set of subscriptions. */
 	settingsKey: string;
-	/** Absent in state saved before it was recorded; then the credential is read instead. */
+	/** The app of the credential the subscriptions were last made or renewed with; the slots' own `app` wins. Absent in state saved before it was recorded; then the credential is read instead. */
 	app?: SubscriptionApp;
 	slots: SubscriptionSlot[];
 }

@@ -5,6 +5,7 @@ import { authenticateNotifications, type AuthenticatedItem } from '../notificati
 import { MalformedBatchError, MAX_ITEMS_PER_REQUEST, parseNotificationBatch } from '../notifications/notificationBatch';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
+import { appsOfSlot, distinctApps } from '../subscriptions/subscriptionApps';
 import {
 	readSubscriptionState,
 	writeSubscriptionState,
@@ -86,7 +87,10 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 	// Meeting subscriptions are made with resource data, so Graph signs their notifications: a basic one
 	// (no tokens) is not from those subscriptions and proves nothing beyond a clientState, so it is refused.
 	if (!parameters.skipValidationTokenCheck) {
-		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, state?.app ?? saved.app);
+		// Per slot, not per item: a batch holds up to 1,000 items of a few subscriptions.
+		const now = new Date();
+		const apps = state ? distinctApps([...new Set(accepted.map(({ slot }) => slot))].flatMap((slot) => appsOfSlot(slot, state, now))) : [];
+		const verdict = await verifyBatchOrigin(this, batch.validationTokens, accepted, apps);
 		if (!verdict.valid && verdict.retryable) {
 			this.logger.warn(`Answered 503 to a notification batch so that Microsoft Graph delivers it again: ${verdict.reason}`);
 			response.status(503).json({ error: 'The notifications cannot be verified yet; deliver them again later' });

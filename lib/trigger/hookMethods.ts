@@ -18,6 +18,7 @@ import {
 } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
 import { SubscriptionConflictError } from '../subscriptions/postSubscription';
+import { withOwnApps } from '../subscriptions/subscriptionApps';
 import type { WebhookUrls } from '../subscriptions/subscriptionDeps';
 import { settingsKey } from '../subscriptions/subscriptionSettings';
 import {
@@ -109,7 +110,7 @@ export async function checkSubscriptionsExist(this: IHookFunctions): Promise<boo
 			const refusal = refusalFor(found, working, false);
 			if (refusal) throw new ActivationRefusedError(refusal, found);
 			// Verified with the credential as it is now: after an edit, the subscriptions are the new app's.
-			save(this, key, { ...state, app: working > 0 ? deps.app : state.app, slots });
+			save(this, key, working > 0 ? { ...state, app: deps.app, slots: withOwnApps(slots, state) } : { ...state, slots });
 			return found;
 		});
 		warnAboutUsers(this, failures);

@@ -1,5 +1,6 @@
 import { NodeOperationError, type CronExpression, type ITriggerFunctions, type ITriggerResponse } from 'n8n-workflow';
 
+import { triggerRuntimeFor } from '../delivery/triggerRuntime';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
 import { RenewalHealth } from '../subscriptions/renewalHealth';
@@ -21,6 +22,7 @@ export async function startRenewalTimer(this: ITriggerFunctions): Promise<ITrigg
 	if (this.getMode() === 'manual') return manualHandoff(this);
 
 	const health = new RenewalHealth();
+	const detachFailedExecutions = triggerRuntimeFor(this).failedExecutions.attach((error) => this.saveFailedExecution(error));
 	const keys = new Set<string>();
 	let running = false;
 
@@ -70,6 +72,7 @@ export async function startRenewalTimer(this: ITriggerFunctions): Promise<ITrigg
 
 	return {
 		closeFunction: async () => {
+			detachFailedExecutions();
 			for (const key of keys) rememberState(key, undefined);
 		},
 	};

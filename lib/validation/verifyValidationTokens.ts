@@ -29,45 +29,74 @@ export async function verifyValidationTokens(
 	expectation: ValidationTokenExpectation,
 	keyAfterRotation: KeyAfterRotation,
 ): Promise<ValidationTokenVerdict> {
+	return verifyValidationTokensForApps(tokens, [{ ...expectation, keyAfterRotation }]);
+}
+
+/**
+ * As verifyValidationTokens, for a batch whose notifications may belong to several of our apps (during a
+ * switch of app registration): each token must verify for one of them. The first app's reason is given.
+ */
+export async function verifyValidationTokensForApps(
+	tokens: string[],
+	apps: Array<ValidationTokenExpectation & { keyAfterRotation: KeyAfterRotation }>,
+): Promise<ValidationTokenVerdict> {
 	if (tokens.length === 0) return { valid: false, reason: 'the batch carries no validationTokens' };
-	const { tenant } = expectation;
 	for (const [index, token] of tokens.entries()) {
-		const label = `validation token ${index + 1}`;
-		let decoded: jwt.Jwt | null;
-		try {
-			decoded = jwt.decode(token, { complete: true });
-		} catch {
-			// jsonwebtoken throws on a token whose header or payload is not JSON.
-			decoded = null;
+		let first: ValidationTokenVerdict | undefined;
+		for (const app of apps) {
+			const verdict = await verifyToken(token, `validation token ${index + 1}`, app, app.keyAfterRotation);
+			if (verdict.valid) {
+				first = verdict;
+				break;
+			}
+			first ??= verdict;
 		}
-		if (!decoded || typeof decoded.payload === 'string') return { valid: false, reason: `${label} is not a JWT` };
-		if (decoded.header.alg !== 'RS256' || typeof decoded.header.kid !== 'string') {
-			return { valid: false, reason: `${label} is not an RS256 token with a key ID` };
-		}
-		let key: KeyObject | 'unavailable' | undefined = tenant.keys.get(decoded.header.kid);
-		if (!key) key = await keyAfterRotation(decoded.header.kid);
-		if (key === 'unavailable') {
-			return { valid: false, retryable: true, reason: `${label} is signed with a key that is not in memory, and the signing keys could not be refreshed from ${tenant.jwksUri}` };
-		}
-		if (!key) return { valid: false, reason: `${label} is signed with a key the identity platform does not publish` };
-		let claims: jwt.JwtPayload;
-		try {
-			claims = jwt.verify(token, key, {
-				algorithms: ['RS256'],
-				audience: expectation.clientId,
-				issuer: tenant.issuers as [string, ...string[]],
-				clockTolerance: CLOCK_TOLERANCE_SECONDS,
-			}) as jwt.JwtPayload;
-		} catch (error) {
-			return { valid: false, reason: `${label} failed verification: ${(error as Error).message}` };
-		}
-		if (claims.tid !== undefined && String(claims.tid).toLowerCase() !== tenant.tenantId) {
-			return { valid: false, reason: `${label} names another tenant` };
-		}
-		const publisher = claims.azp ?? claims.appid;
-		if (publisher !== GRAPH_CHANGE_NOTIFICATION_PUBLISHER) {
-			return { valid: false, reason: `${label} was not issued to Microsoft Graph's notification publisher` };
-		}
+		if (!first || !first.valid) return first ?? { valid: false, reason: 'no app to check the validationTokens against' };
+	}
+	return { valid: true };
+}
+
+async function verifyToken(
+	token: string,
+	label: string,
+	expectation: ValidationTokenExpectation,
+	keyAfterRotation: KeyAfterRotation,
+): Promise<ValidationTokenVerdict> {
+	const { tenant } = expectation;
+	let decoded: jwt.Jwt | null;
+	try {
+		decoded = jwt.decode(token, { complete: true });
+	} catch {
+		// jsonwebtoken throws on a token whose header or payload is not JSON.
+		decoded = null;
+	}
+	if (!decoded || typeof decoded.payload === 'string') return { valid: false, reason: `${label} is not a JWT` };
+	if (decoded.header.alg !== 'RS256' || typeof decoded.header.kid !== 'string') {
+		return { valid: false, reason: `${label} is not an RS256 token with a key ID` };
+	}
+	let key: KeyObject | 'unavailable' | undefined = tenant.keys.get(decoded.header.kid);
+	if (!key) key = await keyAfterRotation(decoded.header.kid);
+	if (key === 'unavailable') {
+		return { valid: false, retryable: true, reason: `${label} is signed with a key that is not in memory, and the signing keys could not be refreshed from ${tenant.jwksUri}` };
+	}
+	if (!key) return { valid: false, reason: `${label} is signed with a key the identity platform does not publish` };
+	let claims: jwt.JwtPayload;
+	try {
+		claims = jwt.verify(token, key, {
+			algorithms: ['RS256'],
+			audience: expectation.clientId,
+			issuer: tenant.issuers as [string, ...string[]],
+			clockTolerance: CLOCK_TOLERANCE_SECONDS,
+		}) as jwt.JwtPayload;
+	} catch (error) {
+		return { valid: false, reason: `${label} failed verification: ${(error as Error).message}` };
+	}
+	if (claims.tid !== undefined && String(claims.tid).toLowerCase() !== tenant.tenantId) {
+		return { valid: false, reason: `${label} names another tenant` };
+	}
+	const publisher = claims.azp ?? claims.appid;
+	if (publisher !== GRAPH_CHANGE_NOTIFICATION_PUBLISHER) {
+		return { valid: false, reason: `${label} was not issued to Microsoft Graph's notification publisher` };
 	}
 	return { valid: true };
 }

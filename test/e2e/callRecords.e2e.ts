@@ -455,14 +455,15 @@ describe('real n8n: the Call Records source', () => {
 		});
 	});
 
-	it('7. hostile input: a forged record ID, a wrong clientState, a tampered notification and a malformed body run nothing', async () => {
+	it('7. hostile input: a record ID Graph never serves (a failed execution), a wrong clientState, a tampered notification and a malformed body run nothing', async () => {
 		await timed('7 hostile input', async () => {
 			const runsBefore = await Promise.all(WORKFLOWS().map(runCount));
 			const notifiedBefore = (await notificationExecutions(watched)).length;
 			const tenantBefore = (await notificationExecutions(tenant)).length;
 			const sub = onlyLiveOf(watched);
 
-			// The right clientState, naming a record Graph does not have: answered 2xx as Graph needs, read, dropped, logged.
+			// The right clientState (only Graph and n8n know it), naming a record Graph never serves: answered 2xx as
+			// Graph needs, read for the whole wait, and reported as a failed execution that names it.
 			const forged = 'deadbeef-0000-4000-8000-00000000e2e0';
 			const [forgedAnswer] = await env.sim.sendBatch([env.sim.callRecordNotificationFor(sub, forged)]);
 			expect(forgedAnswer.status).toBe(202);
@@ -487,13 +488,15 @@ describe('real n8n: the Call Records source', () => {
 			expect(shapeless.status).toBe(400);
 			expect(JSON.parse(shapeless.attempts[0].bodyText)).toEqual({ error: 'The body has no "value" array' });
 
-			const line = await waitFor(
-				'the warning about the forged call record',
-				() => env.n8n.logs().split('\n').find((l) => l.includes('Microsoft Graph has no such call record') && l.includes(forged)),
+			const failed = await waitFor(
+				'the failed execution of the record Graph never serves',
+				async () => (await notificationExecutions(watched)).slice(notifiedBefore).find((e) => e.status === 'error'),
 				(WAIT_FOR_RECORD_SECONDS + 15) * 1000,
 				250,
 			);
-			expect(line).toMatch(/warn/i);
+			expect(failed.data?.resultData?.error?.message).toBe(
+				`Could not read call record ${forged} from Microsoft Graph: Microsoft Graph announced this call record (the notification carried the subscription's secret clientState) but answered 404 for all of Wait for New Records (${WAIT_FOR_RECORD_SECONDS} s). Graph can take longer to make a record readable: raise Wait for New Records.`,
+			);
 			expect(env.n8n.logs()).toMatch(/Dropped 1 call-record notification\(s\) that name no call record/);
 			// Graph was asked for the forged record (and said 404), never for the refused or tampered ones.
 			const forgedReads = readsOf(forged);
@@ -502,11 +505,15 @@ describe('real n8n: the Call Records source', () => {
 			expect(readsOf(real.id)).toHaveLength(0);
 			expect(readsOf(other.id)).toHaveLength(0);
 			await expectNoNewRuns(runsBefore);
-			// The forged and the tampered notification passed webhook() (the right clientState) and each made an
-			// execution that emitted nothing; the wrong clientState, the unparsable and the shapeless body made none.
+			// The unserved and the tampered notification passed webhook() (the right clientState) and each made an
+			// execution: the first failed at the trigger, the second emitted nothing; the wrong clientState, the
+			// unparsable and the shapeless body made none.
 			const notified = (await notificationExecutions(watched)).slice(notifiedBefore);
-			expect(notified).toHaveLength(2);
-			env.expectEndedAtTrigger(notified);
+			expect(notified.map((e) => [e.id === failed.id, e.status])).toEqual([
+				[true, 'error'],
+				[false, 'success'],
+			]);
+			env.expectEndedAtTrigger(notified.filter((e) => e.id !== failed.id));
 			expect(await notificationExecutions(tenant)).toHaveLength(tenantBefore);
 			expect(await env.api.healthy()).toBe(true);
 
@@ -567,7 +574,7 @@ describe('real n8n: what a restart forgets and what n8n\'s database remembers (C
 			expect(itemsIn(runs).map((i) => [i.callId, i.event, i.version])).toEqual([[revised.id, 'callEnded', 1]]);
 
 			// A record Graph cannot return for 45 s, notified just before n8n stops: the execution asks for it for its
-			// 10 s (the option) during n8n's shutdown, then drops it; after the restart the sweep lists it.
+			// 10 s (the option) during n8n's shutdown, then fails naming it; after the restart the sweep lists it.
 			const pending = callOf([adele], {
 				endDateTime: graphDateTime(Date.now() - 12 * 60_000),
 				lastModifiedDateTime: graphDateTime(Date.now() - 11 * 60_000),

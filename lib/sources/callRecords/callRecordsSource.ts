@@ -3,14 +3,14 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { mapWithConcurrency } from '../../concurrency/mapWithConcurrency';
 import type { Delivery } from '../../delivery/admittedDelivery';
 import type { TriggerRuntime } from '../../delivery/triggerRuntime';
-import type { GraphClient } from '../../graph/graphClient';
 import { callRecordItem, type CallRecordItemEvent, type CallRecordOrigin } from '../../notifications/callRecordItem';
 import { callRecordIdOf } from '../../subscriptions/callSources';
-import { notificationGraphClient } from '../../trigger/notificationGraphClient';
+import { NotificationGraph } from '../../trigger/notificationGraphClient';
 import type { TriggerParameters } from '../../trigger/triggerParameters';
 import type { DeliverySource } from '../deliverySource';
 import { recordIdentity, recordVersionIdentity } from './callRecordIdentities';
 import { readWhenAvailable } from './readWhenAvailable';
+import { unreadableRecordsError, type UnreadableRecord } from './unreadableRecords';
 
 interface Candidate {
 	id: string;
@@ -33,8 +33,10 @@ function candidateOf(delivery: Delivery): Candidate | undefined {
 /**
  * Call records: a notification proves nothing by itself (it passed the clientState check and names an ID), so
  * each record is read from Graph with our own token, asking again while Graph answers 404 for up to "Wait for
- * New Records"; a record Graph does not have is dropped and logged, never emitted. The sweep's records take
- * the same path. n8n's store then decides what already ran: a record's first version run is its `callEnded`
+ * New Records", and once more with the credential read again when Entra ID refuses its token. A record that
+ * still cannot be read is never emitted nor marked as run, and is reported as a failed execution: this one when
+ * nothing else of it runs, else one the active trigger records, so the readable records still run now. The
+ * sweep's records take the same path. n8n's store then decides what already ran: a record's first version run is its `callEnded`
  * item, a later version (with "Call Record Updated") its `callRecordUpdated` item, each once, in whichever
  * process and after any restart.
  */
@@ -59,14 +61,13 @@ async function readCallRecords(
 	if (malformed > 0) context.logger.warn(`Dropped ${malformed} call-record notification(s) that name no call record`);
 	if (candidates.length === 0) return [];
 
-	let graph: GraphClient | undefined;
-	const graphClient = async () => (graph ??= await notificationGraphClient(context, 'v1.0'));
+	const graph = new NotificationGraph(context, 'v1.0');
 	const waitMs = parameters.callRecords.waitForRecordSeconds * 1000;
 	// Every candidate starts at once: the trigger's limiter bounds the reads themselves, not the waits between them.
 	const outcomes = await mapWithConcurrency(candidates, candidates.length, async ({ id }) => {
 		let read = runtime.readsInFlight.get(id);
 		if (!read) {
-			read = readWhenAvailable(runtime.recordReads, graphClient, id, parameters.callRecords.includeSessions, waitMs).finally(() =>
+			read = readWhenAvailable(runtime.recordReads, graph, id, parameters.callRecords.includeSessions, waitMs).finally(() =>
 				runtime.readsInFlight.delete(id),
 			);
 			runtime.readsInFlight.set(id, read);
@@ -74,14 +75,13 @@ async function readCallRecords(
 		return read;
 	});
 
-	const notFound: string[] = [];
-	const failed: string[] = [];
+	const unreadable: UnreadableRecord[] = [];
 	const read: Array<{ candidate: Candidate; record: IDataObject; version: number }> = [];
 	for (const [index, candidate] of candidates.entries()) {
 		const outcome = outcomes[index]!;
 		const result = outcome.ok ? outcome.value : { error: outcome.error as Error };
-		if ('notFound' in result) notFound.push(candidate.id);
-		else if ('error' in result) failed.push(`${candidate.id}: ${result.error.message}`);
+		if ('notFound' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { notFound: true } });
+		else if ('error' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { error: result.error } });
 		else read.push({ candidate, record: result.record, version: typeof result.record.version === 'number' ? result.record.version : 0 });
 	}
 
@@ -100,15 +100,22 @@ async function readCallRecords(
 		items.push(callRecordItem(candidate.origin, record, event, candidate.receivedAt, parameters.includeRawNotification));
 	}
 
-	if (notFound.length > 0) {
-		context.logger.warn(
-			`Dropped ${notFound.length} call record(s): Microsoft Graph has no such call record (asked for ${parameters.callRecords.waitForRecordSeconds} s); first: ${notFound[0]}`,
-		);
-	}
-	if (failed.length > 0) context.logger.warn(`Could not read ${failed.length} call record(s) from Microsoft Graph; first: ${failed[0]}`);
+	if (unreadable.length > 0) reportUnreadable(context, runtime, unreadable, items.length, parameters.callRecords.waitForRecordSeconds);
 	const swept = items.filter((item) => item.detectedBy === 'sweep').length;
 	if (swept > 0) context.logger.info(`Recovered ${swept} call record(s) whose notification never came (found by listing recent call records)`);
 	return items;
+}
+
+/**
+ * Fails this execution when nothing of it runs (n8n's "Retry" then reads again), else has the active trigger
+ * record a failed execution, so the readable records still run now. Without an active trigger in this process
+ * (a queue-mode worker, a test run) the mixed case can only be logged; the sweep runs those records later.
+ */
+function reportUnreadable(context: IExecuteFunctions, runtime: TriggerRuntime, unreadable: UnreadableRecord[], itemCount: number, waitSeconds: number): void {
+	const error = unreadableRecordsError(context.getNode(), unreadable, waitSeconds);
+	if (itemCount === 0) throw error;
+	if (context.getMode() !== 'manual' && runtime.failedExecutions.record(error)) return;
+	context.logger.error(`${error.message}\n${error.description ?? ''}`);
 }
 
 export const callRecordsSource: DeliverySource = { work: readCallRecords };

@@ -341,7 +341,7 @@ describe('notifications', () => {
 });
 
 describe('notifications that must not run the workflow', () => {
-	it('drops a call-record ID Graph does not have, logs it, and runs nothing', async () => {
+	it('runs nothing for a call-record ID Graph does not have, and fails the execution naming it', async () => {
 		await activated();
 		const forged = 'deadbeef-0000-4000-8000-000000000000';
 		const [result] = await fixture.deliver([fixture.sim.callRecordNotificationFor(onlySubscription(), forged)]);
@@ -349,9 +349,9 @@ describe('notifications that must not run the workflow', () => {
 		expect(fixture.harness.runs).toHaveLength(0);
 		await logFlushed();
 		expect(recordReads()).toBeGreaterThan(1);
-		const line = logsOfThisTest().find((log) => log.message.includes('Microsoft Graph has no such call record'));
-		expect(line?.level).toBe('warn');
-		expect(line?.message).toContain(forged);
+		expect(fixture.harness.executions.map((execution) => execution.error?.message)).toEqual([
+			expect.stringMatching(new RegExp(`^Could not read call record ${forged} from Microsoft Graph: .* answered 404 for all of Wait for New Records \\(4 s\\)`)),
+		]);
 	});
 
 	it('refuses a wrong clientState with 401, reading nothing', async () => {

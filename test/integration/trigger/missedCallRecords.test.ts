@@ -357,16 +357,16 @@ describe('which records a sweep hands on', () => {
 	});
 
 	it.each([
-		['404', 404, 1, 'Dropped 1 call record(s): Microsoft Graph has no such call record'],
-		['500', 500, 4, 'Could not read 1 call record(s) from Microsoft Graph'],
-	])('a record whose read Graph answers %s is handed on again once an hour has passed, and then runs once', async (_, status, times, warning) => {
+		['404', 404, 1, 'Microsoft Graph listed this call record but answered 404 for all of Wait for New Records'],
+		['500', 500, 4, 'Microsoft Graph kept failing for all of Wait for New Records'],
+	])('a record whose read Graph answers %s is a failed execution, handed on again once an hour has passed, and then runs once', async (_, status, times, cause) => {
 		await activated();
 		const record = pastCall();
 		fixture.sim.injectFault({ method: 'GET', pathPattern: `${LIST_PATH}/${record.id}`, status, times });
 		await tickAfter(1);
 		expect(emits()).toEqual([[record.id]]);
 		expect(swept()).toEqual([]);
-		expect(logsOfThisTest().some((line) => line.level === 'warn' && line.message.includes(warning))).toBe(true);
+		expect(fixture.harness.failures.map((failure) => failure.message)).toEqual([expect.stringContaining(`Could not read call record ${record.id} from Microsoft Graph: ${cause}`)]);
 		// 15 and 59.9 minutes after it was handed on: not again.
 		await tickAfter(15);
 		await tickAfter(44.9);

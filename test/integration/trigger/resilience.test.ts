@@ -2,6 +2,7 @@ import { useFakeDate } from '../../support/fakeClock';
 import { logsOfEachTest } from '../../support/n8nTriggerHarness';
 import {
 	appCredentialFor,
+	CLIENT_ID,
 	startTriggerFixture,
 	TENANT,
 	USERS,
@@ -255,6 +256,63 @@ describe('what the trigger saved follows the credential', () => {
 		const [result] = await fixture.deliver([sim.notificationFor(moved, sim.buildCallEvent(moved, { kind: 'started' }))]);
 		expect(result.status).toBe(202);
 		expect(harness.executions.map((execution) => execution.items[0].json.subscriptionId)).toEqual([moved.id]);
+	});
+});
+
+describe('a switch to another app registration, while the subscriptions are mixed', () => {
+	const OTHER_CLIENT_ID = '33333333-aaaa-4bbb-8ccc-000000000003';
+	const OTHER_SECRET = 'Xx6~other.secret-value_ABCDEFGHIJ';
+	const ofApp = (clientId: string, user: { id: string }) =>
+		fixture.sim.subscriptions().find((s) => s.applicationId === clientId && s.resource.includes(user.id));
+	const eventOf = (sub: StoredSubscription) => fixture.sim.notificationFor(sub, fixture.sim.buildCallEvent(sub, { kind: 'started' }));
+
+	it('moves each subscription to the new app at the next tick, and runs notifications signed for either app', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id, bianca.id] });
+		const { sim, harness } = fixture;
+		sim.registerApp({ tenantId: TENANT, clientId: OTHER_CLIENT_ID, secrets: [{ value: OTHER_SECRET }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
+		await harness.startTrigger();
+		await harness.activate();
+		const oldAdele = ofApp(CLIENT_ID, adele) as StoredSubscription;
+		const oldBianca = ofApp(CLIENT_ID, bianca) as StoredSubscription;
+
+		harness.setAppCredential({ ...appCredentialFor(sim), clientId: OTHER_CLIENT_ID, clientSecret: OTHER_SECRET });
+		// Long before half their lifetime; Graph fails every attempt for Bianca's in this tick.
+		clock.advanceMinutes(1);
+		sim.injectFault({ method: 'PATCH', pathPattern: `/subscriptions/${oldBianca.id}`, status: 503, code: 'serviceUnavailable', times: failEveryAttempt(1) });
+		await harness.tick();
+		const newAdele = ofApp(OTHER_CLIENT_ID, adele) as StoredSubscription;
+		expect(newAdele.clientState).toBe(oldAdele.clientState);
+		expect(ofApp(OTHER_CLIENT_ID, bianca)).toBeUndefined();
+		// One batch, as Graph sends it: a validation token for each app. The old app's subscriptions still deliver.
+		const [mixed] = await fixture.deliver([eventOf(oldAdele), eventOf(oldBianca), eventOf(newAdele)]);
+		expect(mixed.status).toBe(202);
+		expect(harness.executions.map((execution) => execution.items.map((item) => item.json.subscriptionId))).toEqual([[oldAdele.id, oldBianca.id, newAdele.id]]);
+
+		// The timer's retry after its back-off.
+		clock.advanceMinutes(1);
+		await harness.tick();
+		const newBianca = ofApp(OTHER_CLIENT_ID, bianca) as StoredSubscription;
+		expect(newBianca.clientState).toBe(oldBianca.clientState);
+		const [moved] = await fixture.deliver([eventOf(newBianca), eventOf(oldBianca)]);
+		expect(moved.status).toBe(202);
+		expect(harness.executions[1].items.map((item) => item.json.subscriptionId)).toEqual([newBianca.id, oldBianca.id]);
+		expect(logsOfThisTest().some((l) => /could not be proven to come from Microsoft Graph/.test(l.message))).toBe(false);
+	});
+
+	it('refuses a token for the previous app once its subscriptions have expired', async () => {
+		fixture = await startTriggerFixture({ users: [adele.id] });
+		const { sim, harness } = fixture;
+		sim.registerApp({ tenantId: TENANT, clientId: OTHER_CLIENT_ID, secrets: [{ value: OTHER_SECRET }], permissions: ['CallEvents.Read.All', 'User.Read.All'] });
+		await harness.startTrigger();
+		await harness.activate();
+		const old = ofApp(CLIENT_ID, adele) as StoredSubscription;
+		harness.setAppCredential({ ...appCredentialFor(sim), clientId: OTHER_CLIENT_ID, clientSecret: OTHER_SECRET });
+		await harness.tick();
+		clock.advanceMinutes(Math.ceil((Date.parse(old.expirationDateTime) - Date.now()) / 60_000) + 1);
+
+		await fixture.deliver([eventOf(old)]);
+		expect(harness.executions).toHaveLength(0);
+		expect(logsOfThisTest().some((l) => /could not be proven to come from Microsoft Graph: validation token 1 failed verification: jwt audience invalid/.test(l.message))).toBe(true);
 	});
 });
 
