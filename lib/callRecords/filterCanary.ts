@@ -43,7 +43,7 @@ export class FilterCanary {
 export function filterCanaryMessage(missedRecords: number, sweeps: number): string {
 	return (
 		`Microsoft Graph sent no notification for ${missedRecords} call record(s) of the watched users found by the last ${sweeps} sweeps for missed records. ` +
-		'They ran from the sweep, up to 15 minutes late. Likely cause: Graph no longer matches the subscription\'s participants filter (it rests on a property Graph deprecated), ' +
+		'They ran from the sweep, later than a notification would have brought them. Likely cause: Graph no longer matches the subscription\'s participants filter (it rests on a property Graph deprecated), ' +
 		'or an incident in Graph\'s call-record notifications. Fix: set Filter to "After Reading" (one subscription for the whole tenant; each record is read and kept for the watched users).'
 	);
 }

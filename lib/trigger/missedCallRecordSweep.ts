@@ -2,7 +2,8 @@ import { NodeOperationError, sleep, type ITriggerFunctions } from 'n8n-workflow'
 
 import { readAppCredential } from '../auth/appCredential';
 import { filterCanaryMessage } from '../callRecords/filterCanary';
-import { FIRST_SWEEP_DELAY_MS, SWEEP_INTERVAL_MS, findMissedCallRecords } from '../callRecords/findMissedCallRecords';
+import { FIRST_SWEEP_DELAY_MS, findMissedCallRecords } from '../callRecords/findMissedCallRecords';
+import { sweepIntervalMs } from '../callRecords/sweepInterval';
 import { sweptCallRecordItem } from '../delivery/admittedDelivery';
 import { triggerRuntimeFor } from '../delivery/triggerRuntime';
 import { GraphClient } from '../graph/graphClient';
@@ -37,7 +38,7 @@ const notificationsRunHere = () => process.env.EXECUTIONS_MODE !== 'queue';
 
 /**
  * The renewal timer's second job for a Call Records trigger: FIRST_SWEEP_DELAY_MS after the timer starts (so
- * that a restart recovers what ended while n8n was down) and then every SWEEP_INTERVAL_MS, list the records
+ * that a restart recovers what ended while n8n was down) and then every sweepIntervalMs() (15 minutes by default), list the records
  * whose notification may never have come and emit them. The execution that starts reads each and lets n8n's
  * store drop what already ran, so this works after a restart and in queue mode alike. With Graph's participants
  * filter ("In Graph"), it is also the filter's canary: records of watched users missed by several sweeps in a row,
@@ -47,6 +48,7 @@ const notificationsRunHere = () => process.env.EXECUTIONS_MODE !== 'queue';
  */
 export function missedCallRecordSweep(context: ITriggerFunctions, startedAt: number): () => Promise<void> {
 	let nextSweepAt = startedAt + FIRST_SWEEP_DELAY_MS;
+	const intervalMs = sweepIntervalMs();
 	let sweeping = false;
 
 	const sweep = async () => {
@@ -92,7 +94,7 @@ export function missedCallRecordSweep(context: ITriggerFunctions, startedAt: num
 	return async () => {
 		if (sweeping || Date.now() < nextSweepAt) return;
 		sweeping = true;
-		nextSweepAt = Date.now() + SWEEP_INTERVAL_MS;
+		nextSweepAt = Date.now() + intervalMs;
 		try {
 			await sweep();
 		} catch (error) {

@@ -109,7 +109,7 @@ describe('Filter "In Graph"', () => {
 		expect(failureMessages()).toEqual([filterCanaryMessage(3, 3)]);
 		expect(failureMessages()[0]).toBe(
 			'Microsoft Graph sent no notification for 3 call record(s) of the watched users found by the last 3 sweeps for missed records. ' +
-				"They ran from the sweep, up to 15 minutes late. Likely cause: Graph no longer matches the subscription's participants filter (it rests on a property Graph deprecated), " +
+				"They ran from the sweep, later than a notification would have brought them. Likely cause: Graph no longer matches the subscription's participants filter (it rests on a property Graph deprecated), " +
 				'or an incident in Graph\'s call-record notifications. Fix: set Filter to "After Reading" (one subscription for the whole tenant; each record is read and kept for the watched users).',
 		);
 		// A failed execution, not emitError (which would make n8n deactivate and re-activate the workflow).

@@ -1,5 +1,6 @@
 import { CANARY_SWEEPS_IN_A_ROW, FilterCanary } from '../../../lib/callRecords/filterCanary';
 import { hasWatchedParticipant } from '../../../lib/callRecords/watchedParticipants';
+import { SWEEP_INTERVAL_VARIABLE, sweepIntervalMs } from '../../../lib/callRecords/sweepInterval';
 
 const HOUR = 3_600_000;
 const QUARTER = HOUR / 4;
@@ -38,5 +39,14 @@ describe('whether a watched user took part (Filter "After Reading")', () => {
 		expect(hasWatchedParticipant({ participants_v2: [entity('other')], organizer_v2: entity(ADELE) }, [ADELE])).toBe(false);
 		expect(hasWatchedParticipant({ participants_v2: [{ identity: { user: { id: ADELE } } }] }, [ADELE])).toBe(true);
 		expect(hasWatchedParticipant({}, [ADELE])).toBe(false);
+	});
+});
+
+describe('the sweep interval', () => {
+	it(`is 15 minutes unless ${SWEEP_INTERVAL_VARIABLE} names 10 to 86,400 whole seconds`, () => {
+		const interval = (value?: string) => sweepIntervalMs(value === undefined ? {} : { [SWEEP_INTERVAL_VARIABLE]: value });
+		expect([interval(), interval('20'), interval(' 86400 '), interval('9'), interval('1.5'), interval('abc'), interval('')]).toEqual([
+			900_000, 20_000, 86_400_000, 900_000, 900_000, 900_000, 900_000,
+		]);
 	});
 });
