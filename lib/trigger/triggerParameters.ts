@@ -81,6 +81,18 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	};
 }
 
+/**
+ * A parameter n8n leaves out of the node while its display condition hides it (Filter without users). The
+ * execute() context takes no fallback and throws "Could not get parameter" for it: undefined then.
+ */
+function parameterIfShown(get: (name: string, fallback?: unknown) => unknown, name: string): unknown {
+	try {
+		return get(name, undefined);
+	} catch {
+		return undefined;
+	}
+}
+
 function readCallRecordsParameters(get: (name: string, fallback?: unknown) => unknown): TriggerParameters {
 	const options = (get('recordOptions', {}) ?? {}) as IDataObject;
 	const chosen = get('recordEvents', ['callEnded']);
@@ -99,7 +111,7 @@ function readCallRecordsParameters(get: (name: string, fallback?: unknown) => un
 		apiVersion: 'v1.0',
 		source: 'callRecords',
 		changeType,
-		callRecordsFilter: get('recordFilter', 'inGraph') === 'afterReading' ? 'afterReading' : 'inGraph',
+		callRecordsFilter: parameterIfShown(get, 'recordFilter') === 'afterReading' ? 'afterReading' : 'inGraph',
 	});
 	return {
 		source: 'callRecords',
