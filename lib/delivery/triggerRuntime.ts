@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, ITriggerFunctions } from 'n8n-workflow';
 
 import { BoundedCache } from '../boundedCache';
+import { FilterCanary } from '../callRecords/filterCanary';
 import { RECORD_READS_PER_TRIGGER } from '../callRecords/readCallRecord';
 import { Limiter } from '../concurrency/limiter';
 import { FailedExecutions } from './failedExecutions';
@@ -28,6 +29,8 @@ export class TriggerRuntime {
 	readonly readsInFlight = new Map<string, Promise<RecordReadOutcome>>();
 	/** Record IDs that ran in this process: a sweep does not hand them on again. */
 	readonly knownRecords = new BoundedCache<string, true>(KNOWN_RECORDS_CAPACITY);
+	/** Whether Graph still notifies what its participants filter should match (filter "In Graph"). */
+	readonly filterCanary = new FilterCanary();
 	/** When the sweep last handed each record on; after SWEEP_RETRY_MS it may again (its read may have failed elsewhere). */
 	private readonly handedOn = new BoundedCache<string, number>(KNOWN_RECORDS_CAPACITY);
 

@@ -32,7 +32,15 @@ export interface CallRecordsTarget {
 	kind: 'callRecords';
 	/** Entra object IDs in the chunk's filter, lower case; [] for the whole tenant. */
 	participantIds: string[];
+	/**
+	 * Filter "After Reading": the watched users' IDs, lower case, that a record of the tenant-wide subscription
+	 * must have among its participants_v2 to run. Absent when Graph filters (or for the whole tenant).
+	 */
+	keptParticipantIds?: string[];
 }
+
+/** Where the watched users' calls are picked out: in the subscription's filter, or after each record is read. */
+export type CallRecordsFilter = 'inGraph' | 'afterReading';
 
 export interface MeetingTarget {
 	kind: 'meeting';
@@ -63,9 +71,15 @@ function filterFor(ids: string[]): string {
 }
 
 /** The resources of a call-records trigger: one for the whole tenant, or filter chunks under the limit. */
-export function callRecordsTargets(participantIds: string[]): Array<{ resource: string; target: CallRecordsTarget }> {
+export function callRecordsTargets(
+	participantIds: string[],
+	filter: CallRecordsFilter = 'inGraph',
+): Array<{ resource: string; target: CallRecordsTarget }> {
 	const ids = [...new Set(participantIds.map((id) => id.toLowerCase()))];
 	if (ids.length === 0) return [{ resource: CALL_RECORDS_RESOURCE, target: { kind: 'callRecords', participantIds: [] } }];
+	if (filter === 'afterReading') {
+		return [{ resource: CALL_RECORDS_RESOURCE, target: { kind: 'callRecords', participantIds: [], keptParticipantIds: ids } }];
+	}
 	const chunks: string[][] = [];
 	let current: string[] = [];
 	for (const id of ids) {
@@ -81,6 +95,9 @@ export function callRecordsTargets(participantIds: string[]): Array<{ resource: 
 
 /** A stable, non-empty key for a call-records slot (what `userId` is for a user's slot). */
 export function callRecordsSlotKey(target: CallRecordsTarget): string {
+	if (target.keptParticipantIds) {
+		return `callRecords:kept:${createHash('sha256').update(target.keptParticipantIds.join(',')).digest('hex').slice(0, 16)}`;
+	}
 	if (target.participantIds.length === 0) return 'callRecords:tenant';
 	return `callRecords:${createHash('sha256').update(target.participantIds.join(',')).digest('hex').slice(0, 16)}`;
 }
@@ -92,10 +109,11 @@ export function meetingSlotKey(joinUrl: string): string {
 
 /** How a call-records slot is named in logs and messages. */
 export function callRecordsSlotLabel(target: CallRecordsTarget, users: string[]): string {
-	if (target.participantIds.length === 0) return 'call records of the whole tenant';
+	if (target.participantIds.length === 0 && !target.keptParticipantIds) return 'call records of the whole tenant';
 	const shown = users.slice(0, 3).join(', ');
 	const more = users.length > 3 ? ` and ${users.length - 3} more` : '';
-	return `call records of ${shown}${more}`;
+	const where = target.keptParticipantIds ? ' (the whole tenant, kept after reading)' : '';
+	return `call records of ${shown}${more}${where}`;
 }
 
 /** A call-records notification names `communications/callRecords/{id}`; the ID Graph gives records is a GUID. */

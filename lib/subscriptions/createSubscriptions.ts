@@ -139,9 +139,9 @@ async function callRecordsSlots(
 		throw new ActivationRefusedError(refusalFor(failures, 0, true) ?? failures[0].message, failures);
 	}
 	const idsToUsers = new Map(settings.users.map((user, index) => [(lookups[index] as { value: string }).value, user]));
-	return callRecordsTargets([...idsToUsers.keys()]).map(({ resource, target }) => ({
+	return callRecordsTargets([...idsToUsers.keys()], settings.callRecordsFilter).map(({ resource, target }) => ({
 		userId: callRecordsSlotKey(target),
-		user: callRecordsSlotLabel(target, target.participantIds.map((id) => idsToUsers.get(id) ?? id)),
+		user: callRecordsSlotLabel(target, (target.keptParticipantIds ?? target.participantIds).map((id) => idsToUsers.get(id) ?? id)),
 		resource,
 		target,
 		clientState: derivedClientStateFromSecret(deps.appSecretDigest, urls.notificationUrl, resource),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { meetingJoinUrl, MeetingJoinUrlError } from '../meetings/meetingJoinUrl';
-import { CALL_RECORDS_MAX_LIFETIME_MINUTES, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES, type CallSource } from './callSources';
+import { CALL_RECORDS_MAX_LIFETIME_MINUTES, MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES, type CallRecordsFilter, type CallSource } from './callSources';
 
 export const DEFAULT_RESOURCE_TEMPLATE = 'users/{id}/callConversations';
 export const MAX_LIFETIME_MINUTES = 1440;
@@ -17,6 +17,8 @@ export interface SubscriptionSettings {
 	source?: CallSource;
 	/** Call records: 'created', 'updated' or 'created,updated'. Meeting call events: 'updated'. */
 	changeType?: string;
+	/** Call records with users listed: absent means 'inGraph' (the filter on the subscription), as before the choice. */
+	callRecordsFilter?: CallRecordsFilter;
 }
 
 export class SubscriptionSettingsError extends Error {
@@ -64,7 +66,17 @@ function validateCallRecordsSettings(settings: SubscriptionSettings): Subscripti
 	if (!/^(created|updated|created,updated)$/.test(changeType)) {
 		throw new SubscriptionSettingsError('Choose at least one event: Call Ended or Call Record Updated');
 	}
-	return { users, resourceTemplate: '', lifetimeMinutes, apiVersion: 'v1.0', source: 'callRecords', changeType };
+	// Without users there is nothing to filter: the whole tenant either way.
+	const afterReading = settings.callRecordsFilter === 'afterReading' && users.length > 0;
+	return {
+		users,
+		resourceTemplate: '',
+		lifetimeMinutes,
+		apiVersion: 'v1.0',
+		source: 'callRecords',
+		changeType,
+		...(afterReading ? { callRecordsFilter: 'afterReading' as const } : {}),
+	};
 }
 
 /**
@@ -111,10 +123,11 @@ export function sameResource(a: string, b: string): boolean {
 }
 
 export function settingsKey(settings: SubscriptionSettings): string {
-	// Call events hash exactly what they hashed before sources existed: their saved state stays current.
+	// Call events hash exactly what they hashed before sources existed, and call records with the Graph filter what
+	// they hashed before the Filter choice: their saved state stays current.
 	const fields =
 		settings.source === 'callRecords'
-			? [settings.users, 'callRecords', settings.changeType]
+			? [settings.users, 'callRecords', settings.changeType, ...(settings.callRecordsFilter === 'afterReading' ? ['afterReading'] : [])]
 			: settings.source === 'meetingCallEvents'
 				? [settings.users, 'meetingCallEvents']
 				: [settings.users, settings.resourceTemplate, settings.apiVersion];

@@ -4,6 +4,7 @@ import type { CallDirection, CallEventKind } from '../notifications/callEvent';
 import {
 	CALL_RECORDS_MAX_LIFETIME_MINUTES,
 	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
+	type CallRecordsFilter,
 	type CallSource,
 } from '../subscriptions/callSources';
 import {
@@ -29,6 +30,8 @@ export interface CallRecordParameters {
 	waitForRecordSeconds: number;
 	/** Whether the renewal timer sweeps recent records for ones whose notification never came. */
 	recoverMissed: boolean;
+	/** Where the watched users' records are picked out ('inGraph' also when no user is listed). */
+	filter: CallRecordsFilter;
 }
 
 export interface TriggerParameters {
@@ -62,7 +65,7 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	const options = (get('options', {}) ?? {}) as IDataObject;
 	return {
 		source,
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false, filter: 'inGraph' },
 		meetingEvents: [],
 		subscription: validateSettings({
 			users: usersParameter(get('users', [])),
@@ -78,6 +81,18 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	};
 }
 
+/**
+ * A parameter n8n leaves out of the node while its display condition hides it (Filter without users). The
+ * execute() context takes no fallback and throws "Could not get parameter" for it: undefined then.
+ */
+function parameterIfShown(get: (name: string, fallback?: unknown) => unknown, name: string): unknown {
+	try {
+		return get(name, undefined);
+	} catch {
+		return undefined;
+	}
+}
+
 function readCallRecordsParameters(get: (name: string, fallback?: unknown) => unknown): TriggerParameters {
 	const options = (get('recordOptions', {}) ?? {}) as IDataObject;
 	const chosen = get('recordEvents', ['callEnded']);
@@ -88,21 +103,25 @@ function readCallRecordsParameters(get: (name: string, fallback?: unknown) => un
 		.filter(Boolean)
 		.join(',');
 	const wait = Number(options.waitForRecordSeconds ?? DEFAULT_RECORD_WAIT_SECONDS);
+	// Absent in workflows saved before the choice: the filter in Graph, as then.
+	const subscription = validateSettings({
+		users: usersParameter(get('recordUsers', [])),
+		resourceTemplate: '',
+		lifetimeMinutes: Number(options.lifetimeMinutes ?? CALL_RECORDS_MAX_LIFETIME_MINUTES),
+		apiVersion: 'v1.0',
+		source: 'callRecords',
+		changeType,
+		callRecordsFilter: parameterIfShown(get, 'recordFilter') === 'afterReading' ? 'afterReading' : 'inGraph',
+	});
 	return {
 		source: 'callRecords',
-		subscription: validateSettings({
-			users: usersParameter(get('recordUsers', [])),
-			resourceTemplate: '',
-			lifetimeMinutes: Number(options.lifetimeMinutes ?? CALL_RECORDS_MAX_LIFETIME_MINUTES),
-			apiVersion: 'v1.0',
-			source: 'callRecords',
-			changeType,
-		}),
+		subscription,
 		callRecords: {
 			events,
 			includeSessions: options.includeSessions === true,
 			waitForRecordSeconds: Number.isFinite(wait) && wait >= 0 ? Math.min(wait, 3600) : DEFAULT_RECORD_WAIT_SECONDS,
 			recoverMissed: options.recoverMissedCallRecords !== false,
+			filter: subscription.callRecordsFilter ?? 'inGraph',
 		},
 		meetingEvents: [],
 		events: [],
@@ -132,7 +151,7 @@ function readMeetingParameters(get: (name: string, fallback?: unknown) => unknow
 			source: 'meetingCallEvents',
 			changeType: 'updated',
 		}),
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false, filter: 'inGraph' },
 		meetingEvents: (Array.isArray(chosen) ? chosen : []).filter((event): event is MeetingEvent => MEETING_EVENTS.includes(event)),
 		events: [],
 		directions: [],

@@ -60,6 +60,30 @@ export const callRecordProperties: INodeProperties[] = [
 		description: 'Users whose calls start the workflow, by user principal name or Entra object ID. Leave empty for every call in the tenant.',
 	},
 	{
+		displayName: 'Filter',
+		name: 'recordFilter',
+		type: 'options',
+		noDataExpression: true,
+		// Only with users listed: without any, every call of the tenant runs either way.
+		displayOptions: { show: { recordUsers: [{ _cnd: { exists: true } }] } },
+		options: [
+			{
+				name: 'In Graph',
+				value: 'inGraph',
+				description:
+					'Microsoft Graph notifies only calls of the listed users (one subscription per about 50 users). Its filter is on a property Graph deprecated; the missed-record sweep reports when Graph stops matching it.',
+			},
+			{
+				name: 'After Reading',
+				value: 'afterReading',
+				description:
+					'One subscription for every call of the tenant; each record is read and runs only when a listed user took part. More reads: one per call of the tenant.',
+			},
+		],
+		default: 'inGraph',
+		description: 'Where the calls of the listed users are picked out from the calls of the tenant',
+	},
+	{
 		displayName: 'Events',
 		name: 'recordEvents',
 		type: 'multiOptions',

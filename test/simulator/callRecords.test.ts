@@ -115,6 +115,41 @@ describe('simulated call records', () => {
 		});
 	});
 
+	describe('which subscriptions Graph notifies of a record (callRecordNotificationsFor)', () => {
+		const filtered = (id: string) => `/communications/callRecords?$filter=participants/any(p:p/id in ('${id}'))`;
+
+		it('by default honours the participants filter: the whole tenant and the filter naming a participant, by change type', async () => {
+			const tenant = sim.getSubscription(String((await create()).body?.id))!;
+			const users = sim.getSubscription(String((await create({ resource: filtered(USER.id), notificationUrl: `${receiver.url}?u` })).body?.id))!;
+			await create({ resource: filtered(OTHER), notificationUrl: `${receiver.url}?o` });
+			await create({ resource: filtered(USER.id), changeType: 'updated', notificationUrl: `${receiver.url}?x` });
+			const record = sim.addCallRecord({ participants: [USER], organizer: null });
+			const organizedOnly = sim.addCallRecord({ participants: [], organizer: USER });
+			expect(sim.callRecordNotificationsFor(record)).toEqual([sim.callRecordNotificationFor(tenant, record.id), sim.callRecordNotificationFor(users, record.id)]);
+			expect(sim.callRecordNotificationsFor(organizedOnly).map((n) => n.subscriptionId)).toEqual([tenant.id]);
+		});
+
+		it("with callRecordsParticipantsFilter 'matchesNothing': a filtered subscription is made and renewed as usual, and never notified; the whole tenant still is", async () => {
+			const other = await startGraphSimulator({ now: () => clock, callRecordsParticipantsFilter: 'matchesNothing', validationTimeoutMs: 1500 });
+			try {
+				seedStandardTenant(other, ['CallRecords.Read.All']);
+				const otherToken = await accessToken(other);
+				const made = await graphCall(other, otherToken, 'POST', '/v1.0/subscriptions', request({ resource: filtered(USER.id) }));
+				expect(made.status).toBe(201);
+				const renewed = await graphCall(other, otherToken, 'PATCH', `/v1.0/subscriptions/${String(made.body?.id)}`, {
+					expirationDateTime: new Date(clock + 4000 * 60_000).toISOString(),
+				});
+				expect(renewed.status).toBe(200);
+				const record = other.addCallRecord({ participants: [USER] });
+				expect(other.callRecordNotificationsFor(record)).toEqual([]);
+				const tenant = await graphCall(other, otherToken, 'POST', '/v1.0/subscriptions', request({ notificationUrl: `${receiver.url}?t` }));
+				expect(other.callRecordNotificationsFor(record).map((n) => n.subscriptionId)).toEqual([tenant.body?.id]);
+			} finally {
+				await other.close();
+			}
+		});
+	});
+
 	describe('notifications', () => {
 		it('are basic: the record ID and the clientState, no encrypted content, no validation tokens', async () => {
 			const res = await create();

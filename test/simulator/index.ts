@@ -15,6 +15,7 @@ import {
 	type MeetingEventOptions,
 	type SimulatedMeeting,
 } from './meetingCallEvents';
+import { callRecordNotificationsFor, type ParticipantsFilterBehaviour } from './callRecordNotifier';
 import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type DeliveryAttempt, type DeliveryResult } from './delivery';
 import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
 import { encryptForSubscription, type EncryptedContent } from './encryption';
@@ -39,6 +40,7 @@ import type { HandshakeRecord } from './validationHandshake';
 
 export type { CallEventOptions } from './callEvents';
 export type { BasicCallRecordNotification, CallRecordInput, StoredCallRecord } from './callRecords';
+export type { ParticipantsFilterBehaviour } from './callRecordNotifier';
 export type { BasicMeetingNotification, MeetingEventOptions, MeetingPerson, SimulatedMeeting } from './meetingCallEvents';
 export { MEETING_PERMISSIONS, NO_ACCESS_POLICY_MESSAGE } from './meetingCallEvents';
 export { CALL_RECORDS_PERMISSION, MAX_SESSIONS_PAGE_SIZE } from './callRecords';
@@ -110,6 +112,11 @@ export interface GraphSimulatorOptions {
 	callRecordReadLatencyMs?: number;
 	/** Participants per page of participants_v2 (Graph: at most 130; default 130). */
 	callRecordParticipantsPageSize?: number;
+	/**
+	 * Whether Graph matches a call-records subscription's participants filter ('honoured', the default, as
+	 * documented) or accepts it and never notifies it ('matchesNothing'); see callRecordNotifier.ts.
+	 */
+	callRecordsParticipantsFilter?: ParticipantsFilterBehaviour;
 }
 
 export interface GraphSimulator {
@@ -164,6 +171,11 @@ export interface GraphSimulator {
 		changeType?: 'created' | 'updated',
 		overrides?: Record<string, unknown>,
 	): BasicCallRecordNotification;
+	/**
+	 * What Graph sends for the record: a basic notification for each live call-records subscription it matches
+	 * (by change type, and by participants filter as `callRecordsParticipantsFilter` says).
+	 */
+	callRecordNotificationsFor(record: StoredCallRecord, changeType?: 'created' | 'updated'): BasicCallRecordNotification[];
 	buildCallEvent(subscription: Pick<SubscriptionLike, 'resource'>, options: CallEventOptions): Record<string, unknown>;
 	/** An online meeting of the tenant, by its join URL (what meetingCallEvents subscriptions name). */
 	addMeeting(joinWebUrl: string, organizerId?: string): SimulatedMeeting;
@@ -343,6 +355,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		updateCallRecord: (id, changes) => callRecordStore.update(id, changes),
 		callRecordNotificationFor: (subscription, recordId, changeType, overrides) =>
 			callRecordNotificationFor(subscription, recordId, changeType, overrides),
+		callRecordNotificationsFor: (record, changeType = 'created') =>
+			callRecordNotificationsFor(store.listLive(), record, changeType, options.callRecordsParticipantsFilter ?? 'honoured'),
 		buildCallEvent: (subscription, o) => buildCallEvent(subscription, o),
 		addMeeting: (joinWebUrl, organizerId) => meetings.add(joinWebUrl, organizerId ?? ''),
 		grantMeetingAccessPolicy: (clientId) => meetings.grantAccessPolicy(clientId),

@@ -123,6 +123,8 @@ export class TriggerHarness {
 	readonly nodeType: INodeType = new MicrosoftTeamsCallTrigger();
 	readonly executions: RecordedExecution[] = [];
 	readonly failures: ExecutionError[] = [];
+	/** The errors the trigger passed to emitError (n8n then deactivates and re-activates the workflow); also in `failures`. */
+	readonly emittedErrors: Error[] = [];
 	/** The output of each execution the timer's emit() started (execute() run on what was emitted). */
 	readonly emitted: INodeExecutionData[][][] = [];
 	/** What the timer emitted: the input of those executions. */
@@ -299,7 +301,10 @@ export class TriggerHarness {
 					),
 				);
 			},
-			(error) => this.failures.push(error as ExecutionError),
+			(error) => {
+				this.emittedErrors.push(error);
+				this.failures.push(error as ExecutionError);
+			},
 			(error) => this.failures.push(error),
 			{ registerCron: (_cron, onTick) => this.ticks.push(onTick as () => unknown) },
 		);

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { hasWatchedParticipant } from '../../callRecords/watchedParticipants';
 import { mapWithConcurrency } from '../../concurrency/mapWithConcurrency';
 import type { Delivery } from '../../delivery/admittedDelivery';
 import type { TriggerRuntime } from '../../delivery/triggerRuntime';
@@ -16,6 +17,8 @@ interface Candidate {
 	id: string;
 	origin: CallRecordOrigin;
 	receivedAt: string;
+	/** Filter "After Reading": the watched users, one of whom must be among the record's participants. */
+	keptFor?: string[];
 }
 
 /** The record a delivery names: a notification's resource (and its resourceData.id, which must agree), or a swept ID. */
@@ -27,7 +30,9 @@ function candidateOf(delivery: Delivery): Candidate | undefined {
 	const id = callRecordIdOf(notification.resource);
 	const dataId = (notification.resourceData as { id?: unknown } | undefined)?.id;
 	if (!id || (dataId !== undefined && dataId !== id)) return undefined;
-	return { id, origin: { detectedBy: 'notification', notification }, receivedAt: delivery.receivedAt };
+	const target = delivery.watched.target;
+	const keptFor = target?.kind === 'callRecords' ? target.keptParticipantIds : undefined;
+	return { id, origin: { detectedBy: 'notification', notification }, receivedAt: delivery.receivedAt, ...(keptFor ? { keptFor } : {}) };
 }
 
 /**
@@ -54,9 +59,14 @@ async function readCallRecords(
 	const candidates: Candidate[] = [];
 	for (const delivery of deliveries) {
 		const candidate = candidateOf(delivery);
-		if (!candidate) malformed++;
+		if (!candidate) {
+			malformed++;
+			continue;
+		}
+		// Graph is delivering: the "In Graph" filter's canary starts counting again.
+		if (known && candidate.origin.detectedBy === 'notification') runtime.filterCanary.notificationArrived();
 		// Only the first version is wanted, and it ran in this process: nothing to read.
-		else if (updatesWanted || !known?.get(candidate.id)) candidates.push(candidate);
+		if (updatesWanted || !known?.get(candidate.id)) candidates.push(candidate);
 	}
 	if (malformed > 0) context.logger.warn(`Dropped ${malformed} call-record notification(s) that name no call record`);
 	if (candidates.length === 0) return [];
@@ -76,14 +86,18 @@ async function readCallRecords(
 	});
 
 	const unreadable: UnreadableRecord[] = [];
+	let othersCalls = 0;
 	const read: Array<{ candidate: Candidate; record: IDataObject; version: number }> = [];
 	for (const [index, candidate] of candidates.entries()) {
 		const outcome = outcomes[index]!;
 		const result = outcome.ok ? outcome.value : { error: outcome.error as Error };
 		if ('notFound' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { notFound: true } });
 		else if ('error' in result) unreadable.push({ id: candidate.id, detectedBy: candidate.origin.detectedBy, cause: { error: result.error } });
+		// Another user's call: no item, and nothing recorded, so that nothing stops a later correct handling of it.
+		else if (candidate.keptFor && !hasWatchedParticipant(result.record, candidate.keptFor)) othersCalls++;
 		else read.push({ candidate, record: result.record, version: typeof result.record.version === 'number' ? result.record.version : 0 });
 	}
+	if (othersCalls > 0) context.logger.debug(`Left out ${othersCalls} call record(s) in which no watched user took part (Filter: After Reading)`);
 
 	const identitiesOf = (id: string, version: number) => (updatesWanted ? [recordVersionIdentity(id, version), recordIdentity(id)] : [recordIdentity(id)]);
 	const processed = await runtime.processed.processedAmong(context, read.flatMap(({ candidate, version }) => identitiesOf(candidate.id, version)));

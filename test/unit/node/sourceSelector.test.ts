@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import { NodeHelpers, type INodeProperties } from 'n8n-workflow';
 
 import { MicrosoftTeamsCallTrigger } from '../../../nodes/MicrosoftTeamsCallTrigger/MicrosoftTeamsCallTrigger.node';
 
@@ -16,9 +16,18 @@ describe('the Source selector', () => {
 		for (const property of rest) expect(shownFor(property)).toHaveLength(1);
 		const names = (source: string) => rest.filter((property) => shownFor(property)?.[0] === source).map((property) => property.name);
 		expect(names('callEvents')).toEqual(expect.arrayContaining(['users', 'events', 'directions', 'options']));
-		expect(names('callRecords')).toEqual(['callRecordsNotice', 'recordUsers', 'recordEvents', 'recordOptions']);
+		expect(names('callRecords')).toEqual(['callRecordsNotice', 'recordUsers', 'recordFilter', 'recordEvents', 'recordOptions']);
 		expect(names('meetingCallEvents')).toEqual(['meetingCallEventsNotice', 'meetingJoinUrls', 'meetingEvents', 'meetingOptions']);
 		expect(rest.find((property) => property.name === 'recordUsers')?.required).toBeFalsy();
+	});
+
+	it('shows the call-records Filter only once users are listed, defaulting to the filter in Graph that saved workflows have', () => {
+		const filter = description.properties.find((property) => property.name === 'recordFilter')!;
+		expect(filter).toMatchObject({ type: 'options', default: 'inGraph' });
+		expect((filter.options as Array<{ value: string }>).map((option) => option.value)).toEqual(['inGraph', 'afterReading']);
+		const shown = (recordUsers: string[]) =>
+			NodeHelpers.displayParameter({ source: 'callRecords', recordUsers }, filter, null, null);
+		expect([shown([]), shown(['adele@contoso.com'])]).toEqual([false, true]);
 	});
 
 	it('asks for the notification certificate only for the sources with encrypted notifications', () => {

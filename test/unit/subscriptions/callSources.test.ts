@@ -100,3 +100,31 @@ describe('call-records settings', () => {
 		expect(() => validateSettings({ users: [], resourceTemplate: '', lifetimeMinutes: 60, apiVersion: '', source: 'callRecords', changeType: '' })).toThrow(/Choose at least one event/);
 	});
 });
+
+describe('the Filter choice for call records', () => {
+	const settings = (extra: Record<string, unknown> = {}) =>
+		validateSettings({ users: ['a@x', id(2)], resourceTemplate: '', lifetimeMinutes: 60, apiVersion: '', source: 'callRecords', changeType: 'created', ...extra });
+
+	it('"After Reading": one tenant-wide subscription that keeps the watched users, whatever their number', () => {
+		const ids = Array.from({ length: 200 }, (_, n) => id(n));
+		const targets = callRecordsTargets([id(1).toUpperCase(), ...ids], 'afterReading');
+		expect(targets).toEqual([
+			{ resource: 'communications/callRecords', target: { kind: 'callRecords', participantIds: [], keptParticipantIds: [id(1), ...ids.filter((i) => i !== id(1))] } },
+		]);
+		expect(callRecordsSlotKey(targets[0].target)).toMatch(/^callRecords:kept:[0-9a-f]{16}$/);
+		expect(callRecordsTargets([], 'afterReading')).toEqual(callRecordsTargets([]));
+	});
+
+	it('"In Graph" (and no choice, as in workflows saved before it) keeps the settings key computed before the choice existed', () => {
+		const before = createHash('sha256').update(JSON.stringify([['a@x', id(2)], 'callRecords', 'created'])).digest('hex').slice(0, 32);
+		expect(settingsKey(settings())).toBe(before);
+		expect(settingsKey(settings({ callRecordsFilter: 'inGraph' }))).toBe(before);
+		expect(settings({ callRecordsFilter: 'inGraph' })).toEqual(settings());
+	});
+
+	it('"After Reading" has its own settings key (so the next activation makes its subscription), except without users', () => {
+		expect(settingsKey(settings({ callRecordsFilter: 'afterReading' }))).not.toBe(settingsKey(settings()));
+		const tenant = (filter: string) => validateSettings({ users: [], resourceTemplate: '', lifetimeMinutes: 60, apiVersion: '', source: 'callRecords', changeType: 'created', callRecordsFilter: filter as 'inGraph' });
+		expect(settingsKey(tenant('afterReading'))).toBe(settingsKey(tenant('inGraph')));
+	});
+});
