@@ -19,6 +19,7 @@ import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type Deli
 import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
 import { encryptForSubscription, type EncryptedContent } from './encryption';
 import { FaultInjector, type ActiveFault, type FaultSpec } from './faults';
+import { CallRecordThrottle } from './callRecordThrottling';
 import { createGraphHandler } from './graphServer';
 import { createLoginHandler, openIdConfiguration } from './loginServer';
 import {
@@ -110,6 +111,8 @@ export interface GraphSimulatorOptions {
 	callRecordReadLatencyMs?: number;
 	/** Participants per page of participants_v2 (Graph: at most 130; default 130). */
 	callRecordParticipantsPageSize?: number;
+	/** Apply Graph's call-record throttling limits (429 + Retry-After past them; see callRecordThrottling.ts). Default false. */
+	throttleCallRecords?: boolean;
 }
 
 export interface GraphSimulator {
@@ -284,6 +287,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					participantsPageSize: options.callRecordParticipantsPageSize,
 					readConcurrency: recordReadConcurrency,
 				},
+				callRecordThrottle: options.throttleCallRecords ? new CallRecordThrottle() : undefined,
 			}),
 		);
 		listeners.push(graph);
