@@ -24,7 +24,7 @@ export async function notificationGraphClient(context: IWebhookFunctions | IExec
 		credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
 		if (credentialId) loaded.set(credentialId, { credential, loadedAt: Date.now() });
 	}
-	return new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion, sleep });
+	return new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion, sleep, logger: context.logger });
 }
 
 /** What a process restart does to the cache; for tests. */
