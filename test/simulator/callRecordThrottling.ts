@@ -32,7 +32,8 @@ class SlidingWindow {
 export class CallRecordThrottle {
 	private readonly windows = new Map<string, SlidingWindow>();
 
-	constructor(private readonly now: () => number = Date.now) {}
+	// Read through Date at each call, so a test that moves Date (test/support/fakeClock.ts) moves these windows too.
+	constructor(private readonly now: () => number = () => Date.now()) {}
 
 	/** Counts the request, or throws Graph's 429 when any limit it falls under is reached. */
 	admit(appId: string, tenantId: string, kind: CallRecordRequestKind): void {

@@ -1,0 +1,32 @@
+import { useFakeDate } from './fakeClock';
+import { capturedLogs } from './n8nTriggerHarness';
+
+const HOLD = /^Holding back call-record requests for (\d+) s/;
+
+/**
+ * Moves the wall clock (Date only; timers stay real) past each hold the call-record pace logs, so a test at
+ * volume does not sit out Graph's 20 s windows in real time. The pace and the simulator's throttling both read
+ * Date, so both see the window pass. Without a hold logged, nothing moves.
+ */
+export function skipCallRecordHolds(): { readonly skippedSeconds: number; stop(): void } {
+	const date = useFakeDate();
+	let seen = capturedLogs.length;
+	let skippedSeconds = 0;
+	const timer = setInterval(() => {
+		for (; seen < capturedLogs.length; seen++) {
+			const hold = HOLD.exec(capturedLogs[seen]!.message);
+			if (!hold) continue;
+			skippedSeconds += Number(hold[1]);
+			jest.setSystemTime(Date.now() + Number(hold[1]) * 1000);
+		}
+	}, 10);
+	return {
+		get skippedSeconds() {
+			return skippedSeconds;
+		},
+		stop() {
+			clearInterval(timer);
+			date.restore();
+		},
+	};
+}
