@@ -21,6 +21,10 @@ export interface CallRecordsPlan {
 	readLatencyMs: number;
 	/** Rounds of `records` fresh records each, one after the other on one trigger. */
 	reps: number;
+	/** The simulator applies Graph's call-record throttling limits (429 past them). */
+	throttleCallRecords?: boolean;
+	/** Read each record's sessions too: a second GET per record. */
+	includeSessions?: boolean;
 }
 
 interface Round {
@@ -38,6 +42,8 @@ interface Round {
 	allRecordGets: number;
 	otherGraphRequests: number;
 	tlsConnectionsOpened: number;
+	tlsConnectionsAccepted: number;
+	responses429: number;
 }
 
 export interface CallRecordsRun extends CallRecordsPlan {
@@ -56,7 +62,7 @@ export interface CallRecordsRun extends CallRecordsPlan {
 	distinctItems: number;
 	/** Summed over the rounds. GET communications/callRecords/{id} answered 200: a record read. */
 	recordReads: number;
-	/** Records read more than once (must be 0), and notified records never read (must be 0). */
+	/** Records read more than once (twice with sessions; must be 0), and notified records never read (must be 0). */
 	recordsReadTwice: number;
 	recordsNeverRead: number;
 	/** GETs answered 404 (a delayed record, asked again after a backoff). */
@@ -67,6 +73,10 @@ export interface CallRecordsRun extends CallRecordsPlan {
 	peakConcurrentReads: number;
 	/** TLS connections this process opened during the run (the trigger's to Graph: n8n's HTTP helper). */
 	tlsConnectionsOpened: number;
+	/** TLS connections the simulator's Graph host accepted during the rounds. */
+	tlsConnectionsAccepted: number;
+	/** Graph answers 429 during the rounds (only with throttleCallRecords). */
+	responses429: number;
 	warnings: string[];
 }
 
@@ -78,9 +88,9 @@ export interface CallRecordsRun extends CallRecordsPlan {
 export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecordsRun> {
 	const fixture = await startTriggerFixture(
 		// The whole tenant (one subscription); a long wait, so that no delayed record is given up on.
-		{ source: 'callRecords', recordUsers: [], recordOptions: { waitForRecordSeconds: 120 } },
+		{ source: 'callRecords', recordUsers: [], recordOptions: { waitForRecordSeconds: 120, includeSessions: plan.includeSessions === true } },
 		{
-			simulator: { callRecordReadLatencyMs: plan.readLatencyMs },
+			simulator: { callRecordReadLatencyMs: plan.readLatencyMs, throttleCallRecords: plan.throttleCallRecords },
 			permissions: ['CallRecords.Read.All', 'User.Read.All'],
 			withoutCertificateCredential: true,
 		},
@@ -148,11 +158,14 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			otherGraphRequests: sum((round) => round.otherGraphRequests),
 			peakConcurrentReads: fixture.sim.peakConcurrentRecordReads,
 			tlsConnectionsOpened: sum((round) => round.tlsConnectionsOpened),
+			tlsConnectionsAccepted: sum((round) => round.tlsConnectionsAccepted),
+			responses429: sum((round) => round.responses429),
 			warnings: capturedLogs.filter((line) => line.level === 'warn' || line.level === 'error').map((line) => line.message),
 		};
 		log(
-			`part 8: read latency ${plan.readLatencyMs} ms: ${run.items} items, ${run.recordReads} reads (+${run.notFoundReads} answered 404), ` +
-				`peak ${run.peakConcurrentReads} at once (bound ${RECORD_READS_PER_TRIGGER}), all ready in ${ready.map((ms) => Math.round(ms)).join(' / ')} ms`,
+			`part 8: read latency ${plan.readLatencyMs} ms${plan.throttleCallRecords ? ', Graph throttling on' : ''}: ${run.items} items, ${run.recordReads} reads (+${run.notFoundReads} answered 404), ` +
+				`peak ${run.peakConcurrentReads} at once (bound ${RECORD_READS_PER_TRIGGER}), all ready in ${ready.map((ms) => Math.round(ms)).join(' / ')} ms, ` +
+				`${run.tlsConnectionsAccepted} TLS connections accepted by Graph, ${run.responses429} answered 429`,
 		);
 		return run;
 
@@ -177,6 +190,7 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			}
 			collectGarbage();
 			fixture.sim.clearRequests();
+			const acceptedBefore = fixture.sim.graphTlsConnectionsAccepted;
 			const connect = tls.connect;
 			let tlsConnections = 0;
 			(tls as { connect: typeof tls.connect }).connect = ((...args: Parameters<typeof tls.connect>) => {
@@ -217,12 +231,14 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 				items: items.length,
 				distinctItems: new Set(items).size,
 				recordReads: gets.filter((request) => request.status === 200).length,
-				recordsReadTwice: [...readsPerRecord.values()].filter((count) => count > 1).length,
+				recordsReadTwice: [...readsPerRecord.values()].filter((count) => count > (plan.includeSessions ? 2 : 1)).length,
 				recordsNeverRead: records.filter((record) => !readsPerRecord.has(record.id)).length,
 				notFoundReads: gets.filter((request) => request.status === 404).length,
 				allRecordGets: gets.length,
 				otherGraphRequests: fixture.sim.countRequests({ host: 'graph' }) - gets.length,
 				tlsConnectionsOpened: tlsConnections,
+				tlsConnectionsAccepted: fixture.sim.graphTlsConnectionsAccepted - acceptedBefore,
+				responses429: fixture.sim.countRequests({ host: 'graph', status: 429 }),
 			};
 		}
 	} finally {

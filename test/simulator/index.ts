@@ -131,6 +131,8 @@ export interface GraphSimulator {
 	removeUser(idOrUpn: string): void;
 	/** The most call-record reads (GET communications/callRecords/{id}) Graph was answering at once. */
 	readonly peakConcurrentRecordReads: number;
+	/** TLS connections the Graph host accepted (handshakes completed): with keep-alive, fewer than requests. */
+	readonly graphTlsConnectionsAccepted: number;
 	/** The most subscription creations Graph was handling at once (each waits for the handshakes). */
 	readonly peakConcurrentCreates: number;
 	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
@@ -207,6 +209,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const faults = new FaultInjector();
 	const createConcurrency = { current: 0, peak: 0 };
 	const recordReadConcurrency = { current: 0, peak: 0 };
+	let graphTlsConnections = 0;
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
 	const meetings = new MeetingDirectory();
@@ -291,6 +294,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 			}),
 		);
 		listeners.push(graph);
+		graph.server.on('secureConnection', () => graphTlsConnections++);
 		graphBaseUrl = graph.baseUrl;
 		tokens.setAudience(graphBaseUrl);
 	} catch (error) {
@@ -316,6 +320,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),
 		removeUser: (idOrUpn) => directory.removeUser(idOrUpn),
+		get graphTlsConnectionsAccepted() {
+			return graphTlsConnections;
+		},
 		get peakConcurrentRecordReads() {
 			return recordReadConcurrency.peak;
 		},
