@@ -2,7 +2,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { RECORD_READS_PER_TRIGGER } from '../lib/callRecords/readCallRecord';
 import { capturedLogs } from '../test/support/n8nTriggerHarness';
@@ -55,7 +54,7 @@ export interface CallRecordsRun extends CallRecordsPlan {
 	ackMedianMs: number;
 	ackP99Ms: number;
 	ackMaxMs: number;
-	/** Per round: first notification sent → the last batch's items handed to n8n (server wall clock, same machine). */
+	/** Per round: first notification sent → every execution has emitted its items (server wall clock, same machine). */
 	allItemsReadyMs: number[];
 	allItemsReadyMedianMs: number;
 	items: number;
@@ -102,16 +101,6 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 		const [subscription] = fixture.sim.subscriptions();
 		if (!subscription || fixture.sim.subscriptions().length !== 1) throw new Error('expected one call-records subscription after activation');
 
-		// Time the node's webhook as n8n calls it: when each batch's items are handed back.
-		const resolved: Array<{ at: number; items: number }> = [];
-		const nodeType = fixture.harness.nodeType;
-		const original = nodeType.webhook!;
-		nodeType.webhook = async function timedWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-			const result = await original.call(this);
-			resolved.push({ at: wallClock(), items: result.workflowData?.[0]?.length ?? 0 });
-			return result;
-		};
-
 		// Warm-up (token, credential, JIT), not counted: one record, one batch.
 		const warm = fixture.sim.addCallRecord({ participants: [USERS[0]] });
 		const warmFile = join(tmpdir(), `teams-calls-bench-records-${process.pid}-warm.json`);
@@ -124,7 +113,6 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			throw new Error(`warm-up: HTTP ${String(warmAnswer.status ?? warmAnswer.error)}, ${fixture.harness.executions.length} executions; logs: ${capturedLogs.slice(-3).map((l) => l.message).join(' | ')}`);
 		}
 		fixture.harness.executions.length = 0;
-		resolved.length = 0;
 		capturedLogs.length = 0;
 		// The simulator logs a request once its answer is flushed: the warm-up's read must not land in the run's log.
 		await new Promise((done) => setTimeout(done, 200));
@@ -133,8 +121,7 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 		for (let rep = 0; rep < plan.reps; rep++) {
 			rounds.push(await deliverRound(rep));
 			fixture.harness.executions.length = 0;
-			resolved.length = 0;
-		}
+			}
 		const acks = rounds.flatMap((round) => round.acks);
 		const ready = rounds.map((round) => round.allItemsReadyMs);
 		const sum = (pick: (round: Round) => number) => rounds.reduce((total, round) => total + pick(round), 0);
@@ -198,10 +185,13 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 				return connect(...args);
 			}) as typeof tls.connect;
 			let answers: Awaited<ReturnType<AckClient['post']>>[];
+			let settledAt = 0;
 			try {
 				// Graph does not wait for one delivery before the next: every batch at once.
 				answers = await Promise.all(batches.map((file) => client.post(url, file)));
 				await fixture.harness.settled();
+				// Items are ready when the executions have read their records: webhook() only admits (two phases).
+				settledAt = wallClock();
 				// The simulator logs a request once its answer is flushed, which can trail the client by a moment.
 				await new Promise((done) => setTimeout(done, 200));
 			} finally {
@@ -227,7 +217,7 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 				delayedRecords: records.filter((_, i) => i % plan.delayEvery === 0).length,
 				statuses: answers.map((answer) => answer.status ?? 0),
 				acks: answers.map((answer) => answer.headersAt - answer.started),
-				allItemsReadyMs: Math.max(...resolved.map((r) => r.at)) - firstSent,
+				allItemsReadyMs: settledAt - firstSent,
 				items: items.length,
 				distinctItems: new Set(items).size,
 				recordReads: gets.filter((request) => request.status === 200).length,
