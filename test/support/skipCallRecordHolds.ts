@@ -1,4 +1,3 @@
-import { useFakeDate } from './fakeClock';
 import { capturedLogs } from './n8nTriggerHarness';
 
 const HOLD = /^Holding back call-record requests for (\d+) s/;
@@ -6,10 +5,15 @@ const HOLD = /^Holding back call-record requests for (\d+) s/;
 /**
  * Moves the wall clock (Date only; timers stay real) past each hold the call-record pace logs, so a test at
  * volume does not sit out Graph's 20 s windows in real time. The pace and the simulator's throttling both read
- * Date, so both see the window pass. Without a hold logged, nothing moves.
+ * Date, so both see the window pass. Between holds, Date runs with real time.
  */
 export function skipCallRecordHolds(): { readonly skippedSeconds: number; stop(): void } {
-	const date = useFakeDate();
+	// Date keeps running with real time (advanceTimers), so Graph's windows also pass as they would; it jumps at holds.
+	jest.useFakeTimers({
+		doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'queueMicrotask', 'hrtime', 'performance'],
+		advanceTimers: true,
+		now: Date.now(),
+	});
 	let seen = capturedLogs.length;
 	let skippedSeconds = 0;
 	const timer = setInterval(() => {
@@ -26,7 +30,7 @@ export function skipCallRecordHolds(): { readonly skippedSeconds: number; stop()
 		},
 		stop() {
 			clearInterval(timer);
-			date.restore();
+			jest.useRealTimers();
 		},
 	};
 }
