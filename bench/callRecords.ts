@@ -2,7 +2,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { RECORD_READS_PER_TRIGGER } from '../lib/callRecords/readCallRecord';
 import { capturedLogs } from '../test/support/n8nTriggerHarness';
@@ -21,6 +20,10 @@ export interface CallRecordsPlan {
 	readLatencyMs: number;
 	/** Rounds of `records` fresh records each, one after the other on one trigger. */
 	reps: number;
+	/** The simulator applies Graph's call-record throttling limits (429 past them). */
+	throttleCallRecords?: boolean;
+	/** Read each record's sessions too: a second GET per record. */
+	includeSessions?: boolean;
 }
 
 interface Round {
@@ -38,6 +41,8 @@ interface Round {
 	allRecordGets: number;
 	otherGraphRequests: number;
 	tlsConnectionsOpened: number;
+	tlsConnectionsAccepted: number;
+	responses429: number;
 }
 
 export interface CallRecordsRun extends CallRecordsPlan {
@@ -49,14 +54,14 @@ export interface CallRecordsRun extends CallRecordsPlan {
 	ackMedianMs: number;
 	ackP99Ms: number;
 	ackMaxMs: number;
-	/** Per round: first notification sent → the last batch's items handed to n8n (server wall clock, same machine). */
+	/** Per round: first notification sent → every execution has emitted its items (server wall clock, same machine). */
 	allItemsReadyMs: number[];
 	allItemsReadyMedianMs: number;
 	items: number;
 	distinctItems: number;
 	/** Summed over the rounds. GET communications/callRecords/{id} answered 200: a record read. */
 	recordReads: number;
-	/** Records read more than once (must be 0), and notified records never read (must be 0). */
+	/** Records read more than once (twice with sessions; must be 0), and notified records never read (must be 0). */
 	recordsReadTwice: number;
 	recordsNeverRead: number;
 	/** GETs answered 404 (a delayed record, asked again after a backoff). */
@@ -67,6 +72,10 @@ export interface CallRecordsRun extends CallRecordsPlan {
 	peakConcurrentReads: number;
 	/** TLS connections this process opened during the run (the trigger's to Graph: n8n's HTTP helper). */
 	tlsConnectionsOpened: number;
+	/** TLS connections the simulator's Graph host accepted during the rounds. */
+	tlsConnectionsAccepted: number;
+	/** Graph answers 429 during the rounds (only with throttleCallRecords). */
+	responses429: number;
 	warnings: string[];
 }
 
@@ -78,9 +87,9 @@ export interface CallRecordsRun extends CallRecordsPlan {
 export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecordsRun> {
 	const fixture = await startTriggerFixture(
 		// The whole tenant (one subscription); a long wait, so that no delayed record is given up on.
-		{ source: 'callRecords', recordUsers: [], recordOptions: { waitForRecordSeconds: 120 } },
+		{ source: 'callRecords', recordUsers: [], recordOptions: { waitForRecordSeconds: 120, includeSessions: plan.includeSessions === true } },
 		{
-			simulator: { callRecordReadLatencyMs: plan.readLatencyMs },
+			simulator: { callRecordReadLatencyMs: plan.readLatencyMs, throttleCallRecords: plan.throttleCallRecords },
 			permissions: ['CallRecords.Read.All', 'User.Read.All'],
 			withoutCertificateCredential: true,
 		},
@@ -91,16 +100,6 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 		await fixture.harness.activate();
 		const [subscription] = fixture.sim.subscriptions();
 		if (!subscription || fixture.sim.subscriptions().length !== 1) throw new Error('expected one call-records subscription after activation');
-
-		// Time the node's webhook as n8n calls it: when each batch's items are handed back.
-		const resolved: Array<{ at: number; items: number }> = [];
-		const nodeType = fixture.harness.nodeType;
-		const original = nodeType.webhook!;
-		nodeType.webhook = async function timedWebhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-			const result = await original.call(this);
-			resolved.push({ at: wallClock(), items: result.workflowData?.[0]?.length ?? 0 });
-			return result;
-		};
 
 		// Warm-up (token, credential, JIT), not counted: one record, one batch.
 		const warm = fixture.sim.addCallRecord({ participants: [USERS[0]] });
@@ -114,7 +113,6 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			throw new Error(`warm-up: HTTP ${String(warmAnswer.status ?? warmAnswer.error)}, ${fixture.harness.executions.length} executions; logs: ${capturedLogs.slice(-3).map((l) => l.message).join(' | ')}`);
 		}
 		fixture.harness.executions.length = 0;
-		resolved.length = 0;
 		capturedLogs.length = 0;
 		// The simulator logs a request once its answer is flushed: the warm-up's read must not land in the run's log.
 		await new Promise((done) => setTimeout(done, 200));
@@ -123,8 +121,7 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 		for (let rep = 0; rep < plan.reps; rep++) {
 			rounds.push(await deliverRound(rep));
 			fixture.harness.executions.length = 0;
-			resolved.length = 0;
-		}
+			}
 		const acks = rounds.flatMap((round) => round.acks);
 		const ready = rounds.map((round) => round.allItemsReadyMs);
 		const sum = (pick: (round: Round) => number) => rounds.reduce((total, round) => total + pick(round), 0);
@@ -148,11 +145,14 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			otherGraphRequests: sum((round) => round.otherGraphRequests),
 			peakConcurrentReads: fixture.sim.peakConcurrentRecordReads,
 			tlsConnectionsOpened: sum((round) => round.tlsConnectionsOpened),
+			tlsConnectionsAccepted: sum((round) => round.tlsConnectionsAccepted),
+			responses429: sum((round) => round.responses429),
 			warnings: capturedLogs.filter((line) => line.level === 'warn' || line.level === 'error').map((line) => line.message),
 		};
 		log(
-			`part 8: read latency ${plan.readLatencyMs} ms: ${run.items} items, ${run.recordReads} reads (+${run.notFoundReads} answered 404), ` +
-				`peak ${run.peakConcurrentReads} at once (bound ${RECORD_READS_PER_TRIGGER}), all ready in ${ready.map((ms) => Math.round(ms)).join(' / ')} ms`,
+			`part 8: read latency ${plan.readLatencyMs} ms${plan.throttleCallRecords ? ', Graph throttling on' : ''}: ${run.items} items, ${run.recordReads} reads (+${run.notFoundReads} answered 404), ` +
+				`peak ${run.peakConcurrentReads} at once (bound ${RECORD_READS_PER_TRIGGER}), all ready in ${ready.map((ms) => Math.round(ms)).join(' / ')} ms, ` +
+				`${run.tlsConnectionsAccepted} TLS connections accepted by Graph, ${run.responses429} answered 429`,
 		);
 		return run;
 
@@ -177,6 +177,7 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 			}
 			collectGarbage();
 			fixture.sim.clearRequests();
+			const acceptedBefore = fixture.sim.graphTlsConnectionsAccepted;
 			const connect = tls.connect;
 			let tlsConnections = 0;
 			(tls as { connect: typeof tls.connect }).connect = ((...args: Parameters<typeof tls.connect>) => {
@@ -184,10 +185,13 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 				return connect(...args);
 			}) as typeof tls.connect;
 			let answers: Awaited<ReturnType<AckClient['post']>>[];
+			let settledAt = 0;
 			try {
 				// Graph does not wait for one delivery before the next: every batch at once.
 				answers = await Promise.all(batches.map((file) => client.post(url, file)));
 				await fixture.harness.settled();
+				// Items are ready when the executions have read their records: webhook() only admits (two phases).
+				settledAt = wallClock();
 				// The simulator logs a request once its answer is flushed, which can trail the client by a moment.
 				await new Promise((done) => setTimeout(done, 200));
 			} finally {
@@ -213,16 +217,18 @@ export async function benchCallRecords(plan: CallRecordsPlan): Promise<CallRecor
 				delayedRecords: records.filter((_, i) => i % plan.delayEvery === 0).length,
 				statuses: answers.map((answer) => answer.status ?? 0),
 				acks: answers.map((answer) => answer.headersAt - answer.started),
-				allItemsReadyMs: Math.max(...resolved.map((r) => r.at)) - firstSent,
+				allItemsReadyMs: settledAt - firstSent,
 				items: items.length,
 				distinctItems: new Set(items).size,
 				recordReads: gets.filter((request) => request.status === 200).length,
-				recordsReadTwice: [...readsPerRecord.values()].filter((count) => count > 1).length,
+				recordsReadTwice: [...readsPerRecord.values()].filter((count) => count > (plan.includeSessions ? 2 : 1)).length,
 				recordsNeverRead: records.filter((record) => !readsPerRecord.has(record.id)).length,
 				notFoundReads: gets.filter((request) => request.status === 404).length,
 				allRecordGets: gets.length,
 				otherGraphRequests: fixture.sim.countRequests({ host: 'graph' }) - gets.length,
 				tlsConnectionsOpened: tlsConnections,
+				tlsConnectionsAccepted: fixture.sim.graphTlsConnectionsAccepted - acceptedBefore,
+				responses429: fixture.sim.countRequests({ host: 'graph', status: 429 }),
 			};
 		}
 	} finally {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 
 import { BoundedCache } from '../boundedCache';
+import { CallRecordPace } from '../graph/callRecordPace';
 import { loadCertificateMaterial, type CertificateMaterial } from '../certificates/certificateMaterial';
 import {
 	checkRsaKeySize,
@@ -25,6 +26,17 @@ interface ClientEntry {
  * burst of renewals would otherwise mean a burst of token requests.
  */
 const clients = new BoundedCache<string, ClientEntry>(64);
+
+/**
+ * Graph counts call-record requests per app and tenant, whatever secret or certificate signs them in: one pace
+ * for each, shared by every trigger and credential of that app.
+ */
+const callRecordPaces = new BoundedCache<string, CallRecordPace>(64);
+
+export function callRecordPaceOf(credential: AppCredential): CallRecordPace {
+	const key = JSON.stringify([credential.endpoints.graphOrigin, credential.tenantId.toLowerCase(), credential.clientId.toLowerCase()]);
+	return callRecordPaces.getOrCreate(key, () => new CallRecordPace());
+}
 
 function credentialFingerprint(credential: AppCredential): string {
 	// The secret or key is part of the identity: a rotated secret must get a new client and cache.
@@ -92,4 +104,5 @@ export function forgetGraphClient(credential: AppCredential): void {
 /** Test isolation: a fresh process state. */
 export function forgetGraphClients(): void {
 	clients.clear();
+	callRecordPaces.clear();
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestMethods, IHttpRequestOptions, Logger } from 'n8n-workflow';
 
 import type { AppCredential } from '../auth/appCredential';
-import { acquireGraphToken, forgetGraphClient } from '../auth/graphTokenProvider';
+import { acquireGraphToken, callRecordPaceOf, forgetGraphClient } from '../auth/graphTokenProvider';
+import { callRecordRequestOf } from './callRecordPace';
 import { GraphApiError } from './graphApiError';
 
 /** n8n's `this.helpers.httpRequest`, from whichever context the caller runs in. */
@@ -16,6 +17,8 @@ export interface GraphClientOptions {
 	/** Longest Retry-After we wait in place; longer ones are handed to the caller to schedule. */
 	maxRetryAfterMs?: number;
 	timeoutMs?: number;
+	/** Where the call-record pace says when it holds requests back, and a 429 that still came. */
+	logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 interface FullResponse {
@@ -57,7 +60,8 @@ function graphErrorOf(body: unknown): { code: string; message: string; requestId
 /**
  * Microsoft Graph through n8n's HTTP helper, with the app-only token, Graph's error envelope turned
  * into GraphApiError, and Graph's retry rules: Retry-After on 429, backoff on 5xx and network errors,
- * one fresh token on 401.
+ * one fresh token on 401. Call-record requests go through the app's CallRecordPace, to stay under
+ * Graph's call-record limits.
  */
 export class GraphClient {
 	private readonly baseUrl: string;
@@ -76,8 +80,11 @@ export class GraphClient {
 		const path = url.slice(this.credential.endpoints.graphOrigin.length);
 		const maxAttempts = this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
 		let refreshedToken = false;
+		const callRecordRequest = callRecordRequestOf(path);
+		const pace = callRecordRequest && callRecordPaceOf(this.credential);
 		for (let attempt = 1; ; attempt++) {
 			const token = await acquireGraphToken(this.credential);
+			if (pace) await pace.admit(callRecordRequest, this.options.logger);
 			// A fresh ID per HTTP request: Graph logs it, and support finds a request by it.
 			const clientRequestId = randomUUID();
 			let response: FullResponse;
@@ -119,6 +126,7 @@ export class GraphClient {
 				forgetGraphClient(this.credential);
 				continue;
 			}
+			if (pace && response.statusCode === 429) pace.throttled(retryAfter, this.options.logger);
 			if (!failure.isRetryable || attempt >= maxAttempts) throw failure;
 			const waitMs =
 				response.statusCode === 429 && retryAfter !== undefined

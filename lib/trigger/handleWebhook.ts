@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData, IWebhookFunctions, IWebhookRespon
 
 import { admittedNotificationItem } from '../delivery/admittedDelivery';
 import { authenticateNotifications, type AuthenticatedItem } from '../notifications/authenticateNotifications';
+import { logUnknownChangeTypes } from '../notifications/changeTypes';
 import { MalformedBatchError, MAX_ITEMS_PER_REQUEST, parseNotificationBatch } from '../notifications/notificationBatch';
 import { currentState, liveStateKey, rememberState } from '../subscriptions/liveSubscriptionStates';
 import { withLock } from '../subscriptions/lock';
@@ -108,9 +109,9 @@ export async function handleWebhook(this: IWebhookFunctions): Promise<IWebhookRe
 
 	const receivedAt = new Date().toISOString();
 	const lifecycleItems = accepted.filter(({ item }) => typeof item.lifecycleEvent === 'string');
-	const output: IDataObject[] = accepted
-		.filter(({ item }) => typeof item.lifecycleEvent !== 'string')
-		.map(({ item, slot }) => admittedNotificationItem(item, slot, receivedAt));
+	const changes = accepted.filter(({ item }) => typeof item.lifecycleEvent !== 'string');
+	logUnknownChangeTypes(changes.map(({ item }) => item), this.logger);
+	const output: IDataObject[] = changes.map(({ item, slot }) => admittedNotificationItem(item, slot, receivedAt));
 	// Handling lifecycle events calls Graph, which may take longer than Graph waits for the answer.
 	const answeredFirst = lifecycleItems.length > 0;
 	if (answeredFirst) {

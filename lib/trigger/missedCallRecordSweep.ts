@@ -64,7 +64,7 @@ export function missedCallRecordSweep(context: ITriggerFunctions, startedAt: num
 
 		const credential = readAppCredential(await context.getCredentials(APP_CREDENTIAL));
 		// One retry in place: the next sweep is the real retry.
-		const graph = new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion: 'v1.0', sleep, maxAttempts: 2 });
+		const graph = new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion: 'v1.0', sleep, maxAttempts: 2, logger: context.logger });
 		const runtime = triggerRuntimeFor(context);
 		const ids = await findMissedCallRecords({
 			lister: { graph, sleep },

@@ -25,7 +25,7 @@ async function readCredential(context: Context): Promise<AppCredential> {
 }
 
 function clientFor(context: Context, credential: AppCredential, apiVersion: string): GraphClient {
-	return new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion, sleep });
+	return new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion, sleep, logger: context.logger });
 }
 
 /**

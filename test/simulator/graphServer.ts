@@ -20,6 +20,7 @@ import {
 import { getUser } from './usersApi';
 import { listCallRecords } from './callRecordList';
 import { getCallRecord, listCallRecordParticipants, listCallRecordSessions, timedRead, type CallRecordsApiDeps } from './callRecords';
+import type { CallRecordThrottle } from './callRecordThrottling';
 
 /**
  * The Graph host (stand-in for graph.microsoft.com): bearer-token check, /{v1.0|beta} routing, JSON body
@@ -32,6 +33,8 @@ export interface GraphServerDeps {
 	directory: Directory;
 	subscriptions: SubscriptionsApiDeps;
 	callRecords: CallRecordsApiDeps;
+	/** Graph's call-record throttling limits; absent: unlimited. */
+	callRecordThrottle?: CallRecordThrottle;
 }
 
 const GRAPH_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -129,6 +132,9 @@ async function route(req: IncomingMessage, ctx: RequestContext, deps: GraphServe
 	const m = ctx.method;
 	const [collection, id, action, ...more] = segments;
 	const api = deps.subscriptions;
+	if (collection === 'communications' && id === 'callRecords' && m === 'GET') {
+		deps.callRecordThrottle?.admit(caller.appid, caller.tid, action ? { record: action } : 'listing');
+	}
 
 	if (collection === 'users' && id && !action && m === 'GET') {
 		return getUser(id, ctx.url.searchParams.get('$select'), caller, version, deps.directory, api.graphBaseUrl());

@@ -20,6 +20,7 @@ import { Deliverer, sendBatch, type BatchOptions, type DeliverOptions, type Deli
 import { Directory, type AppRegistration, type AppRegistrationInput, type DirectoryUser } from './directory';
 import { encryptForSubscription, type EncryptedContent } from './encryption';
 import { FaultInjector, type ActiveFault, type FaultSpec } from './faults';
+import { CallRecordThrottle } from './callRecordThrottling';
 import { createGraphHandler } from './graphServer';
 import { createLoginHandler, openIdConfiguration } from './loginServer';
 import {
@@ -117,6 +118,8 @@ export interface GraphSimulatorOptions {
 	 * documented) or accepts it and never notifies it ('matchesNothing'); see callRecordNotifier.ts.
 	 */
 	callRecordsParticipantsFilter?: ParticipantsFilterBehaviour;
+	/** Apply Graph's call-record throttling limits (429 + Retry-After past them; see callRecordThrottling.ts). Default false. */
+	throttleCallRecords?: boolean;
 }
 
 export interface GraphSimulator {
@@ -135,6 +138,8 @@ export interface GraphSimulator {
 	removeUser(idOrUpn: string): void;
 	/** The most call-record reads (GET communications/callRecords/{id}) Graph was answering at once. */
 	readonly peakConcurrentRecordReads: number;
+	/** TLS connections the Graph host accepted (handshakes completed): with keep-alive, fewer than requests. */
+	readonly graphTlsConnectionsAccepted: number;
 	/** The most subscription creations Graph was handling at once (each waits for the handshakes). */
 	readonly peakConcurrentCreates: number;
 	/** `https://localhost:PORT/{tenant}`: the MSAL authority. */
@@ -216,6 +221,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 	const faults = new FaultInjector();
 	const createConcurrency = { current: 0, peak: 0 };
 	const recordReadConcurrency = { current: 0, peak: 0 };
+	let graphTlsConnections = 0;
 	const directory = new Directory();
 	const store = new SubscriptionStore(now);
 	const meetings = new MeetingDirectory();
@@ -296,9 +302,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 					participantsPageSize: options.callRecordParticipantsPageSize,
 					readConcurrency: recordReadConcurrency,
 				},
+				callRecordThrottle: options.throttleCallRecords ? new CallRecordThrottle() : undefined,
 			}),
 		);
 		listeners.push(graph);
+		graph.server.on('secureConnection', () => graphTlsConnections++);
 		graphBaseUrl = graph.baseUrl;
 		tokens.setAudience(graphBaseUrl);
 	} catch (error) {
@@ -324,6 +332,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 		setAppPermissions: (tenantId, clientId, permissions) => directory.setPermissions(tenantId, clientId, permissions),
 		addUser: (user) => directory.addUser(user),
 		removeUser: (idOrUpn) => directory.removeUser(idOrUpn),
+		get graphTlsConnectionsAccepted() {
+			return graphTlsConnections;
+		},
 		get peakConcurrentRecordReads() {
 			return recordReadConcurrency.peak;
 		},
