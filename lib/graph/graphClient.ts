@@ -6,7 +6,7 @@ import { acquireGraphToken, callRecordPaceOf, forgetGraphClient } from '../auth/
 import { callRecordRequestOf } from './callRecordPace';
 import { GraphApiError } from './graphApiError';
 
-/** n8n's `this.helpers.httpRequest`, from whichever context the caller runs in. */
+/** n8n's `this.helpers.httpRequest`, from whichever context the caller runs in, or graphTransport for the reads. */
 export type HttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
 
 export interface GraphClientOptions {

@@ -4,6 +4,7 @@ import { readAppCredential, type AppCredential } from '../auth/appCredential';
 import { forgetGraphClient } from '../auth/graphTokenProvider';
 import { BoundedCache } from '../boundedCache';
 import { GraphClient } from '../graph/graphClient';
+import { graphTransport } from '../graph/graphTransport';
 import { APP_CREDENTIAL } from './credentialNames';
 
 const MAX_AGE_MS = 5 * 60_000;
@@ -25,14 +26,15 @@ async function readCredential(context: Context): Promise<AppCredential> {
 }
 
 function clientFor(context: Context, credential: AppCredential, apiVersion: string): GraphClient {
-	return new GraphClient(context.helpers.httpRequest.bind(context.helpers), credential, { apiVersion, sleep, logger: context.logger });
+	return new GraphClient(graphTransport, credential, { apiVersion, sleep, logger: context.logger });
 }
 
 /**
  * The Graph client of one execution's reads (call records), without reading the app credential for every
  * execution: in n8n 2.41 each credential read costs an expression sandbox. The credential is read again after
  * a few minutes, to see edits, and at once after Entra ID refused it (`afterTokenError`). The client itself is
- * made for each execution, on its HTTP helper.
+ * made for each execution; its requests reuse connections (lib/graph/graphTransport.ts), as a burst of records
+ * costs many reads.
  */
 export class NotificationGraph {
 	private current?: Promise<{ client: GraphClient; credential: AppCredential }>;

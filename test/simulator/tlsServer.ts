@@ -20,8 +20,9 @@ export async function listenTls(
 	handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<TlsListener> {
 	const server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, handler);
-	// Keep-alive sockets must not outlive the test; the client side (undici) pools them otherwise.
-	server.keepAliveTimeout = 1000;
+	// Node's own idle time (5 s): Node clients keep a socket for the server's announced `Keep-Alive: timeout`
+	// minus 1 s, so a shorter one would forbid reuse. close() ends kept-alive sockets, so none outlives a test.
+	server.keepAliveTimeout = 5000;
 	const port = await listenOnFreshPort(server);
 	let closed: Promise<void> | undefined;
 	return {
