@@ -196,7 +196,9 @@ export class N8nApi {
 			'list stored executions',
 			this.rest('GET', `/executions?filter=${filter}&limit=${limit}`),
 		);
-		return page.data.results.map((execution) => String(execution.id));
+		// n8n lists running and finished executions in one answer from two queries; one that finishes between
+		// them is in both.
+		return [...new Set(page.data.results.map((execution) => String(execution.id)))];
 	}
 
 	async healthy(): Promise<boolean> {
