@@ -102,6 +102,9 @@ it('"In Graph", Graph matching nothing: three sweeps in a row run the missed cal
 
 it('switched to "After Reading": one subscription for the tenant, and the next call of Adele arrives by notification (Cyril\'s call does not run)', async () => {
 	await env.api.deactivate(workflow.id);
+	// n8n 2.41 unpublishes after the API call returns (its publication outbox): the filtered subscription is
+	// deleted a moment later, and must be gone before the new one is looked for.
+	await waitFor('the filtered subscription deleted', () => (env.live(workflow).length === 0 ? true : undefined), 30_000);
 	const saved = await env.api.workflow(workflow.id) as { name: string; nodes: Array<Record<string, unknown>>; connections: unknown };
 	const nodes = saved.nodes.map((node) => (node.type === env.nodeType ? { ...node, parameters: parameters('afterReading') } : node));
 	const updated = await env.api.public('PUT', `/workflows/${workflow.id}`, { name: saved.name, nodes, connections: saved.connections, settings: { executionOrder: 'v1' } });
