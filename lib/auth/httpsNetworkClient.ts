@@ -1,5 +1,6 @@
-import { request } from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+
+import { sendHttpsRequest } from '../http/sendHttpsRequest';
 
 /** Longest token-endpoint answer we read; Entra's are a few KiB. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -35,45 +36,22 @@ export class HttpsNetworkClient implements INetworkModule {
 		const target = new URL(url);
 		if (target.protocol !== 'https:') throw new Error(`The login host must be https://, not ${target.protocol}//${target.host}`);
 		const body = method === 'POST' ? (options?.body ?? '') : undefined;
-		const { status, headers, raw } = await new Promise<{ status: number; headers: Record<string, string>; raw: string }>(
-			(resolve, reject) => {
-				const req = request(
-					target,
-					{
-						method,
-						headers: {
-							...options?.headers,
-							...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
-						},
-						signal: AbortSignal.timeout(timeoutMs),
-					},
-					(res) => {
-						const chunks: Buffer[] = [];
-						let size = 0;
-						res.on('data', (chunk: Buffer) => {
-							size += chunk.length;
-							if (size > MAX_RESPONSE_BYTES) {
-								req.destroy(new Error(`${target.host} sent more than ${MAX_RESPONSE_BYTES} bytes`));
-								return;
-							}
-							chunks.push(chunk);
-						});
-						res.on('error', reject);
-						res.on('end', () => {
-							const flat: Record<string, string> = {};
-							for (const [key, value] of Object.entries(res.headers)) {
-								if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
-							}
-							resolve({ status: res.statusCode ?? 0, headers: flat, raw: Buffer.concat(chunks).toString('utf8') });
-						});
-					},
-				);
-				req.on('error', (error: Error) =>
-					reject(error.name === 'AbortError' ? new Error(`${target.host} did not answer within ${timeoutMs} ms`) : error),
-				);
-				req.end(body);
+		const answer = await sendHttpsRequest(target, {
+			method,
+			headers: {
+				...options?.headers,
+				...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
 			},
-		);
+			body,
+			timeoutMs,
+			maxResponseBytes: MAX_RESPONSE_BYTES,
+		});
+		const status = answer.status;
+		const raw = answer.text;
+		const headers: Record<string, string> = {};
+		for (const [key, value] of Object.entries(answer.headers)) {
+			if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+		}
 		let parsed: T;
 		try {
 			parsed = JSON.parse(raw) as T;
