@@ -4,7 +4,6 @@ import type { CallDirection, CallEventKind } from '../notifications/callEvent';
 import {
 	CALL_RECORDS_MAX_LIFETIME_MINUTES,
 	MEETING_CALL_EVENTS_MAX_LIFETIME_MINUTES,
-	type CallRecordsFilter,
 	type CallSource,
 } from '../subscriptions/callSources';
 import {
@@ -30,8 +29,6 @@ export interface CallRecordParameters {
 	waitForRecordSeconds: number;
 	/** Whether the renewal timer sweeps recent records for ones whose notification never came. */
 	recoverMissed: boolean;
-	/** Where the watched users' records are picked out ('inGraph' also when no user is listed). */
-	filter: CallRecordsFilter;
 }
 
 export interface TriggerParameters {
@@ -65,7 +62,7 @@ export function readTriggerParameters(context: NodeContext): TriggerParameters {
 	const options = (get('options', {}) ?? {}) as IDataObject;
 	return {
 		source,
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false, filter: 'inGraph' },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
 		meetingEvents: [],
 		subscription: validateSettings({
 			users: usersParameter(get('users', [])),
@@ -121,7 +118,6 @@ function readCallRecordsParameters(get: (name: string, fallback?: unknown) => un
 			includeSessions: options.includeSessions === true,
 			waitForRecordSeconds: Number.isFinite(wait) && wait >= 0 ? Math.min(wait, 3600) : DEFAULT_RECORD_WAIT_SECONDS,
 			recoverMissed: options.recoverMissedCallRecords !== false,
-			filter: subscription.callRecordsFilter ?? 'inGraph',
 		},
 		meetingEvents: [],
 		events: [],
@@ -151,7 +147,7 @@ function readMeetingParameters(get: (name: string, fallback?: unknown) => unknow
 			source: 'meetingCallEvents',
 			changeType: 'updated',
 		}),
-		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false, filter: 'inGraph' },
+		callRecords: { events: [], includeSessions: false, waitForRecordSeconds: DEFAULT_RECORD_WAIT_SECONDS, recoverMissed: false },
 		meetingEvents: (Array.isArray(chosen) ? chosen : []).filter((event): event is MeetingEvent => MEETING_EVENTS.includes(event)),
 		events: [],
 		directions: [],

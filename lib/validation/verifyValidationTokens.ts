@@ -21,20 +21,9 @@ export type KeyAfterRotation = (kid: string) => Promise<KeyObject | 'unavailable
 
 /**
  * Graph signs each rich-notification batch with one JWT per app and tenant. Every token must be signed
- * by the Microsoft identity platform, be current, be addressed to our app, come from our tenant and from
- * Graph's notification publisher. With the keys in memory this costs one RSA verification per token.
- */
-export async function verifyValidationTokens(
-	tokens: string[],
-	expectation: ValidationTokenExpectation,
-	keyAfterRotation: KeyAfterRotation,
-): Promise<ValidationTokenVerdict> {
-	return verifyValidationTokensForApps(tokens, [{ ...expectation, keyAfterRotation }]);
-}
-
-/**
- * As verifyValidationTokens, for a batch whose notifications may belong to several of our apps (during a
- * switch of app registration): each token must verify for one of them. The first app's reason is given.
+ * by the Microsoft identity platform, be current, be addressed to one of our apps (two while a switch of
+ * app registration is under way), come from its tenant and from Graph's notification publisher. With the
+ * keys in memory this costs one RSA verification per token and app tried. The first app's reason is given.
  */
 export async function verifyValidationTokensForApps(
 	tokens: string[],
